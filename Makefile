@@ -1,0 +1,45 @@
+# sempress — see README.md. `make setup` installs everything; nothing is downloaded at run time.
+SHELL := /bin/bash
+PY    := .venv/bin/python
+PIP   := .venv/bin/pip
+# CPU build of torch that lies on disk here; a CUDA machine takes its stock build instead.
+TORCH_CPU ?= torch==2.13.0
+
+.PHONY: setup setup-node setup-python test test-ts test-py typecheck bench bench-gpu pipeline clean
+
+setup: setup-node setup-python
+	@echo "setup done: node_modules/, .venv/ and the embedded model are ready"
+
+setup-node:
+	npm ci --no-audit --no-fund
+
+setup-python:
+	test -x $(PY) || python3 -m venv .venv
+	$(PIP) install -q --upgrade pip
+	if command -v nvidia-smi >/dev/null 2>&1; then $(PIP) install -q torch; else $(PIP) install -q $(TORCH_CPU); fi
+	$(PIP) install -q -r requirements.txt
+	$(PIP) install -q --no-deps -e py-sidecar
+	$(PY) -m sempress_sidecar.embedded --check
+
+test: test-ts test-py
+
+typecheck:
+	npx tsc --noEmit
+
+test-ts: typecheck
+	npm test
+
+test-py:
+	cd py-sidecar && ../$(PY) -m pytest -q tests
+
+bench:
+	node --import tsx bench/run.ts
+
+bench-gpu:
+	$(PY) py-sidecar/bench/gpu_bench.py
+
+pipeline:
+	node bin/sempress.mjs pipeline
+
+clean:
+	rm -rf data/candidates data/validated data/logs runs assets/figures assets/tables.json assets/report.html assets/appendix_examples

@@ -1,0 +1,282 @@
+import { accessSync, constants, mkdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { ConfigError } from "./errors.ts";
+
+/** Model id the sidecar resolves to the embedded small instruction-tuned model (see py-sidecar). */
+export const EMBEDDED_MODEL = "default";
+export const PAPER_MODEL = "Qwen/Qwen2.5-7B-Instruct";
+
+export const CATEGORIES = ["idioms", "facts", "commonsense", "creative", "ood"] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+const Seeds = z.object({ python: z.number().int(), numpy: z.number().int(), torch: z.number().int() });
+
+export const ConfigSchema = z.object({
+  profile: z.enum(["default", "paper"]),
+  /** Root under which data/, runs/ and assets/ live. */
+  dataRoot: z.string().min(1),
+  seeds: Seeds,
+  model: z.object({
+    /** HF id, local dir, .gguf path, `random:<config.json>` or `default` (embedded). */
+    id: z.string().min(1),
+    promptFormat: z.enum(["raw", "chat"]),
+    systemMessage: z.string().nullable(),
+  }),
+  sidecar: z.object({
+    python: z.string().min(1),
+    transport: z.enum(["ipc", "tcp"]),
+    startTimeoutMs: z.number().int().positive(),
+    requestTimeoutMs: z.number().int().positive(),
+    /** Upper bound on tokens per batch sent in one request; the sidecar's own budget wins if smaller. */
+    maxBatchTokens: z.number().int().positive(),
+  }),
+  generation: z.object({
+    greedyMaxNewTokens: z.number().int().positive(),
+    samplesPerPrompt: z.number().int().positive(),
+    sampleMaxNewTokens: z.number().int().positive(),
+    temperature: z.number().positive(),
+    topP: z.number().gt(0).lte(1),
+    traceMode: z.enum(["rows", "full"]),
+  }),
+  dataset: z.object({
+    poolSizes: z.object({
+      idioms: z.number().int().nonnegative(),
+      facts: z.number().int().nonnegative(),
+      commonsense: z.number().int().nonnegative(),
+      creative: z.number().int().nonnegative(),
+      ood: z.number().int().nonnegative(),
+    }),
+    /** Prompts per target word for creative and OOD (K). */
+    promptsPerTarget: z.number().int().positive(),
+    zipfMin: z.number(),
+    zipfMax: z.number(),
+    perCategory: z.number().int().positive(),
+    binEdges: z.array(z.number()).min(2),
+    p0Gate: z.number().min(0).max(1),
+    maxCategoriesPerTarget: z.number().int().positive(),
+    ambiguityMax: z.number(),
+    naturalnessMin: z.number(),
+  }),
+  llm: z.object({
+    provider: z.enum(["openai", "replay"]),
+    replayDir: z.string().nullable(),
+    model: z.string(),
+    maxOutputTokens: z.number().int().positive(),
+    baseURL: z.string().nullable(),
+    pollIntervalMs: z.number().int().positive(),
+    pollMaxIntervalMs: z.number().int().positive(),
+  }),
+  wikidata: z.object({ endpoint: z.string().url() }),
+  analysis: z.object({
+    bootstrapB: z.number().int().positive(),
+    patchQuantile: z.number().min(0).max(1),
+    patchThresholdMin: z.number(),
+    patchThresholdMax: z.number(),
+    epsilon: z.number().positive(),
+  }),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+
+const BASE: Config = {
+  profile: "default",
+  dataRoot: ".",
+  seeds: { python: 42, numpy: 42, torch: 42 },
+  model: { id: EMBEDDED_MODEL, promptFormat: "raw", systemMessage: null },
+  sidecar: {
+    python: ".venv/bin/python",
+    transport: "ipc",
+    startTimeoutMs: 300_000,
+    requestTimeoutMs: 600_000,
+    maxBatchTokens: 16_384,
+  },
+  generation: {
+    greedyMaxNewTokens: 8,
+    samplesPerPrompt: 16,
+    sampleMaxNewTokens: 10,
+    temperature: 1.0,
+    topP: 0.9,
+    traceMode: "rows",
+  },
+  dataset: {
+    poolSizes: { idioms: 1000, facts: 1000, commonsense: 1000, creative: 1800, ood: 1800 },
+    promptsPerTarget: 3,
+    zipfMin: 3.5,
+    zipfMax: 6.0,
+    perCategory: 500,
+    binEdges: [0, 0.2, 0.4, 0.6, 0.8, 1.0],
+    p0Gate: 0.2,
+    maxCategoriesPerTarget: 2,
+    ambiguityMax: 3,
+    naturalnessMin: 7,
+  },
+  llm: {
+    provider: "openai",
+    replayDir: null,
+    model: "gpt-5.2-2025-12-11",
+    maxOutputTokens: 2000,
+    baseURL: null,
+    pollIntervalMs: 5_000,
+    pollMaxIntervalMs: 60_000,
+  },
+  wikidata: { endpoint: "https://query.wikidata.org/sparql" },
+  analysis: {
+    bootstrapB: 1000,
+    patchQuantile: 0.75,
+    patchThresholdMin: 0.7,
+    patchThresholdMax: 0.95,
+    epsilon: 1e-9,
+  },
+};
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+
+/** Profile defaults: `paper` is the study; `default` is the small offline flow on the embedded model. */
+export const PROFILES: Record<Config["profile"], DeepPartial<Config>> = {
+  paper: { profile: "paper", model: { id: PAPER_MODEL } },
+  default: {
+    profile: "default",
+    model: { id: EMBEDDED_MODEL },
+    dataset: {
+      poolSizes: { idioms: 120, facts: 120, commonsense: 60, creative: 60, ood: 60 },
+      perCategory: 20,
+    },
+    llm: { provider: "replay", replayDir: "data/replay/demo" },
+  },
+};
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+export function deepMerge<T>(base: T, over: unknown): T {
+  if (!isPlainObject(over)) return base;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) continue;
+    out[k] = isPlainObject(v) && isPlainObject(out[k]) ? deepMerge(out[k], v) : v;
+  }
+  return out as T;
+}
+
+/** Env overrides: a small, documented set (SEMPRESS_PROFILE, SEMPRESS_DATA_ROOT, SEMPRESS_MODEL, ...). */
+export function envOverrides(env: NodeJS.ProcessEnv): DeepPartial<Config> {
+  const o: Record<string, unknown> = {};
+  if (env.SEMPRESS_DATA_ROOT) o.dataRoot = env.SEMPRESS_DATA_ROOT;
+  if (env.SEMPRESS_MODEL) o.model = { id: env.SEMPRESS_MODEL };
+  if (env.SEMPRESS_PYTHON) o.sidecar = { python: env.SEMPRESS_PYTHON };
+  if (env.SEMPRESS_LLM) o.llm = parseLlm(env.SEMPRESS_LLM);
+  if (env.OPENAI_BASE_URL) o.llm = { ...(o.llm as object), baseURL: env.OPENAI_BASE_URL };
+  return o as DeepPartial<Config>;
+}
+
+/** `openai` or `replay:DIR`. */
+export function parseLlm(spec: string): DeepPartial<Config["llm"]> {
+  if (spec === "openai") return { provider: "openai" };
+  if (spec.startsWith("replay:")) return { provider: "replay", replayDir: spec.slice("replay:".length) };
+  if (spec === "replay") return { provider: "replay" };
+  throw new ConfigError(`--llm: expected "openai" or "replay:DIR", got "${spec}"`);
+}
+
+export interface LoadConfigOptions {
+  profile?: Config["profile"];
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  flags?: DeepPartial<Config>;
+}
+
+/**
+ * defaults ← profile ← JSON config file ← env ← CLI flags, then validated. With no profile given,
+ * `paper` is chosen only when an OpenAI key is present and SEMPRESS_PROFILE does not say otherwise.
+ */
+export function loadConfig(opts: LoadConfigOptions = {}): Config {
+  const env = opts.env ?? process.env;
+  let fileCfg: Record<string, unknown> = {};
+  if (opts.file) {
+    let text: string;
+    try {
+      text = readFileSync(opts.file, "utf8");
+    } catch (e) {
+      throw new ConfigError(`${opts.file}: cannot read config file (${(e as Error).message})`, "config_unreadable");
+    }
+    try {
+      fileCfg = JSON.parse(text);
+    } catch (e) {
+      throw new ConfigError(`${opts.file}: not valid JSON (${(e as Error).message})`);
+    }
+  }
+  const profile =
+    opts.profile ??
+    (opts.flags?.profile as Config["profile"] | undefined) ??
+    (fileCfg.profile as Config["profile"] | undefined) ??
+    (env.SEMPRESS_PROFILE as Config["profile"] | undefined) ??
+    "default";
+  if (!(profile in PROFILES)) throw new ConfigError(`unknown profile "${profile}" (expected default or paper)`);
+  let merged: unknown = deepMerge(BASE, PROFILES[profile]);
+  merged = deepMerge(merged, fileCfg);
+  merged = deepMerge(merged, envOverrides(env));
+  merged = deepMerge(merged, opts.flags ?? {});
+  const parsed = ConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = opts.file ? `${opts.file}: ` : "";
+    throw new ConfigError(`${where}config field ${issue.path.join(".")}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** Stable hash of a config, recorded in run.json so a run can be matched to what produced it. */
+export function configHash(cfg: Config): string {
+  return createHash("sha256").update(stableStringify(cfg)).digest("hex").slice(0, 16);
+}
+
+export function stableStringify(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableStringify).join(",")}]`;
+  if (isPlainObject(v)) {
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableStringify(v[k])}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(v);
+}
+
+export const DATA_DIRS = [
+  "data/raw",
+  "data/candidates",
+  "data/validated",
+  "data/logs",
+  "runs/mechanistic_trace",
+  "runs/failure_samples",
+  "runs/errors",
+  "assets",
+] as const;
+
+/** Absolute path of a file under the data root. */
+export function dataPath(cfg: Pick<Config, "dataRoot">, ...parts: string[]): string {
+  return resolve(cfg.dataRoot, ...parts);
+}
+
+/**
+ * Creates the data directories under the root. Stops with one clear line when the root (or any
+ * directory under it) cannot be written, before any work is done.
+ */
+export function setupDirectories(cfg: Pick<Config, "dataRoot">): string[] {
+  const root = resolve(cfg.dataRoot);
+  const made: string[] = [];
+  for (const d of DATA_DIRS) {
+    const p = join(root, d);
+    try {
+      mkdirSync(p, { recursive: true });
+      accessSync(p, constants.W_OK);
+    } catch (e) {
+      throw new ConfigError(
+        `data root ${root} is not writable (${d}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+        "data_root_unwritable",
+      );
+    }
+    made.push(p);
+  }
+  return made;
+}

@@ -1,0 +1,245 @@
+/**
+ * The wire protocol between the TypeScript client and the Python sidecar, defined once.
+ *
+ * Transport: ZeroMQ DEALER (TS) ↔ ROUTER (Python) on loopback TCP or a private ipc:// path.
+ * Each message is one msgpack map.
+ *   request  {v: PROTOCOL_VERSION, id: string, op: Op, args: {...}}
+ *   reply    {v, id, ok: true, result: {...}} | {v, id, ok: false, error: {code, type, message, traceback}}
+ * Tensors are msgpack `bin` values holding one Arrow IPC *stream*: a single record batch with one
+ * column "data" (flat, row-major) and schema metadata {"shape": "[d0,d1,...]", "dtype": "float32" |
+ * "float16" | "bfloat16" | "int32" | "int64"}; bfloat16 travels as raw uint16 and is widened in TS.
+ * Token ids, offsets and small per-token log-prob lists travel as plain msgpack arrays.
+ *
+ * Python mirrors these field names in py-sidecar/sempress_sidecar/protocol.py; every change here
+ * needs the same change there (the integration tests check both sides against each other).
+ */
+import { z } from "zod";
+
+export const PROTOCOL_VERSION = 1;
+
+/** Raw Arrow IPC bytes of one tensor; decode with `decodeTensor` from ./arrow.ts. */
+export const TensorBytes = z.instanceof(Uint8Array);
+
+export const OPS = [
+  "hello",
+  "tokenize",
+  "decode",
+  "chat_template",
+  "score",
+  "generate",
+  "trace",
+  "logit_lens",
+  "decompose",
+  "patch",
+  "set_seed",
+  "echo",
+  "shutdown",
+] as const;
+export type Op = (typeof OPS)[number];
+
+export const RequestSchema = z.object({
+  v: z.literal(PROTOCOL_VERSION),
+  id: z.string(),
+  op: z.string(),
+  args: z.record(z.string(), z.unknown()),
+});
+export type Request = z.infer<typeof RequestSchema>;
+
+export const RemoteErrorSchema = z.object({
+  /** Stable code: bad_request | unknown_op | bad_args | model_error | internal | out_of_memory */
+  code: z.string(),
+  /** Python exception class name. */
+  type: z.string(),
+  message: z.string(),
+  traceback: z.string().optional().nullable(),
+});
+export type RemoteError = z.infer<typeof RemoteErrorSchema>;
+
+export const ReplySchema = z.union([
+  z.object({ v: z.number(), id: z.string(), ok: z.literal(true), result: z.unknown() }),
+  z.object({ v: z.number(), id: z.string().nullable(), ok: z.literal(false), error: RemoteErrorSchema }),
+]);
+export type Reply = z.infer<typeof ReplySchema>;
+
+const Ids = z.array(z.number().int());
+
+// ---------------------------------------------------------------- per-op args and results
+
+export const HelloArgs = z.object({});
+export const HelloResult = z.object({
+  protocol: z.number().int(),
+  model_id: z.string(),
+  /** How the model was loaded: hf | gguf | random | embedded */
+  model_source: z.string(),
+  architecture: z.string(),
+  n_layers: z.number().int(),
+  n_heads: z.number().int(),
+  n_kv_heads: z.number().int(),
+  hidden_size: z.number().int(),
+  vocab_size: z.number().int(),
+  dtype: z.string(),
+  device: z.string(),
+  torch_version: z.string(),
+  transformers_version: z.string(),
+  python_version: z.string(),
+  /** The tokenizer's tokenizer.json, verbatim, so TS builds the identical tokenizer. */
+  tokenizer_json: z.string(),
+  /** tokenizer_config.json fields TS needs (decode options, special tokens). */
+  tokenizer_config: z.record(z.string(), z.unknown()),
+  chat_template: z.string().nullable(),
+  bos_token_id: z.number().int().nullable(),
+  eos_token_ids: Ids,
+  pad_token_id: z.number().int().nullable(),
+  /** Tokens per forward batch the sidecar is comfortable with; TS chunks requests below this. */
+  max_batch_tokens: z.number().int(),
+  pid: z.number().int(),
+});
+export type HelloResult = z.infer<typeof HelloResult>;
+
+export const TokenizeArgs = z.object({ texts: z.array(z.string()), add_special_tokens: z.boolean().default(false) });
+export const TokenizeResult = z.object({
+  ids: z.array(Ids),
+  /** Character offsets [start, end) per token, in Unicode code points of the input (Python str indices). */
+  offsets: z.array(z.array(z.tuple([z.number().int(), z.number().int()]))),
+});
+
+export const DecodeArgs = z.object({ ids: z.array(Ids), skip_special_tokens: z.boolean().default(true) });
+/** Decoded with clean_up_tokenization_spaces=False. */
+export const DecodeResult = z.object({ texts: z.array(z.string()) });
+
+/** Wraps each text as the single user turn, adds the generation prompt. */
+export const ChatTemplateArgs = z.object({ texts: z.array(z.string()), system: z.string().nullable().default(null) });
+export const ChatTemplateResult = z.object({ texts: z.array(z.string()) });
+
+/**
+ * Teacher-forced log-probs: for each item, every continuation is scored after the prefix. The prefix's
+ * forward pass is shared by all its continuations.
+ */
+export const ScoreArgs = z.object({
+  items: z.array(z.object({ prefix: Ids.min(1), continuations: z.array(Ids.min(1)) })),
+});
+/** logprobs[item][continuation][t] = log p(cont[t] | prefix, cont[:t]), natural log, float64 from float32 math. */
+export const ScoreResult = z.object({ logprobs: z.array(z.array(z.array(z.number()))) });
+
+export const GenerateArgs = z.object({
+  prompts: z.array(Ids.min(1)),
+  max_new_tokens: z.number().int().positive(),
+  do_sample: z.boolean(),
+  temperature: z.number().positive().default(1.0),
+  top_p: z.number().gt(0).lte(1).default(1.0),
+  /** Sequences per prompt. */
+  n: z.number().int().positive().default(1),
+  /**
+   * One seed per prompt. Sampling for prompt i depends only on seeds[i] (a per-row generator), so the
+   * result does not depend on which other prompts share the batch.
+   */
+  seeds: z.array(z.number().int()).optional(),
+});
+/** sequences[prompt][k] = new token ids, stopping after (and including) the first EOS. */
+export const GenerateResult = z.object({ sequences: z.array(z.array(Ids)) });
+
+/**
+ * Greedy generation, then one teacher-forced eager pass over prompt+generated to capture activations.
+ * mode "rows": for each generation step s (query position prompt_len-1+s) hidden states of every layer
+ * and that query's attention row. mode "full": every position.
+ */
+export const TraceArgs = z.object({
+  prompts: z.array(Ids.min(1)),
+  max_new_tokens: z.number().int().positive(),
+  mode: z.enum(["rows", "full"]).default("rows"),
+});
+export const TraceItem = z.object({
+  generated: Ids,
+  prompt_len: z.number().int(),
+  /** rows: [steps, n_layers+1, hidden]; full: [n_layers+1, seq, hidden]. Index 0 = embeddings. */
+  hidden: TensorBytes,
+  /** rows: [steps, n_layers, n_heads, seq] (row s is zero beyond prompt_len+s); full: [n_layers, n_heads, seq, seq]. */
+  attentions: TensorBytes,
+});
+export const TraceResult = z.object({ items: z.array(TraceItem) });
+
+/** Positions are indices into ids; negative counts from the end (default -1: the last token). */
+export const LensItem = z.object({ ids: Ids.min(1), position: z.number().int().default(-1), token_ids: Ids });
+export const LogitLensArgs = z.object({ items: z.array(LensItem) });
+/**
+ * probs[item][l][k]: softmax(unembed(norm(h_l)))[token_ids[k]] at the position, for l = 0..n_layers
+ * (h_0 = embeddings, h_l = output of layer l-1). The final norm is applied to every entry except the
+ * last, which HF already returns normed: so probs[item][n_layers] is the model's own next-token distribution.
+ */
+export const LogitLensResult = z.object({ probs: z.array(z.array(z.array(z.number()))) });
+
+export const DecomposeArgs = z.object({ items: z.array(LensItem) });
+/**
+ * probs[item][l][stage][k] for layer l = 0..n_layers-1, stage 0 = h_in (resid_pre), 1 = h_in+attn_out,
+ * 2 = h_in+attn_out+ffn_out (= resid_post), each through final norm + unembedding.
+ */
+export const DecomposeResult = z.object({ probs: z.array(z.array(z.array(z.array(z.number())))) });
+
+export const PatchSite = z.enum(["resid", "attn"]);
+/**
+ * Activation patching at the final prompt position: run `source` (baseline prompt), record at its last
+ * position the residual stream after each layer ("resid") and each layer's attention output ("attn");
+ * then run `target` (negative prompt) with that one vector written at the target's last position, one
+ * layer at a time, and score `continuations` after the target. No KV cache is reused across patches.
+ */
+export const PatchArgs = z.object({
+  items: z.array(
+    z.object({
+      source: Ids.min(1),
+      target: Ids.min(1),
+      continuations: z.array(Ids.min(1)),
+      layers: z.array(z.number().int()).optional(),
+    }),
+  ),
+  sites: z.array(PatchSite).default(["resid", "attn"]),
+});
+export const PatchItemResult = z.object({
+  layers: z.array(z.number().int()),
+  /** Unpatched target: logprobs[continuation][t], and the greedy next token. */
+  clean: z.object({ logprobs: z.array(z.array(z.number())), argmax: z.number().int() }),
+  /** site → per layer (in `layers` order): logprobs[continuation][t] and greedy next token. */
+  patched: z.record(
+    z.string(),
+    z.object({ logprobs: z.array(z.array(z.array(z.number()))), argmax: z.array(z.number().int()) }),
+  ),
+});
+export const PatchResult = z.object({ items: z.array(PatchItemResult) });
+
+export const SetSeedArgs = z.object({ seed: z.number().int() });
+export const EmptyResult = z.object({}).passthrough();
+
+/** Bridge benchmark: the tensor comes back unchanged. */
+export const EchoArgs = z.object({ tensor: TensorBytes.optional() });
+export const EchoResult = z.object({ tensor: TensorBytes.optional().nullable() });
+
+export const OP_SCHEMAS = {
+  hello: { args: HelloArgs, result: HelloResult },
+  tokenize: { args: TokenizeArgs, result: TokenizeResult },
+  decode: { args: DecodeArgs, result: DecodeResult },
+  chat_template: { args: ChatTemplateArgs, result: ChatTemplateResult },
+  score: { args: ScoreArgs, result: ScoreResult },
+  generate: { args: GenerateArgs, result: GenerateResult },
+  trace: { args: TraceArgs, result: TraceResult },
+  logit_lens: { args: LogitLensArgs, result: LogitLensResult },
+  decompose: { args: DecomposeArgs, result: DecomposeResult },
+  patch: { args: PatchArgs, result: PatchResult },
+  set_seed: { args: SetSeedArgs, result: EmptyResult },
+  echo: { args: EchoArgs, result: EchoResult },
+  shutdown: { args: z.object({}), result: EmptyResult },
+} as const satisfies Record<Op, { args: z.ZodTypeAny; result: z.ZodTypeAny }>;
+
+export type OpArgs<O extends Op> = z.input<(typeof OP_SCHEMAS)[O]["args"]>;
+export type OpResult<O extends Op> = z.output<(typeof OP_SCHEMAS)[O]["result"]>;
+
+/** Ops safe to retry once after the sidecar died mid-request (all but shutdown). */
+export const IDEMPOTENT: ReadonlySet<Op> = new Set(OPS.filter((o) => o !== "shutdown"));
+
+/**
+ * What every piece of TS logic needs from a model. The real client (./client.ts) and the mock
+ * (./mockSidecar.ts) both implement it, so metrics and the runner are tested without Python.
+ */
+export interface Sidecar {
+  call<O extends Op>(op: O, args: OpArgs<O>, opts?: { timeoutMs?: number }): Promise<OpResult<O>>;
+  hello(): Promise<HelloResult>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,45 @@
+import cliProgress from "cli-progress";
+
+/**
+ * A progress bar on stderr with rate and ETA. When stderr is not a TTY it prints a plain line every
+ * few seconds instead, so CI logs show progress without control characters.
+ */
+export class Progress {
+  private bar?: cliProgress.SingleBar;
+  private done = 0;
+  private readonly start = Date.now();
+  private lastLine = 0;
+  constructor(
+    private readonly label: string,
+    private readonly total: number,
+    initial = 0,
+  ) {
+    this.done = initial;
+    if (process.stderr.isTTY && !process.env.SEMPRESS_NO_BAR) {
+      this.bar = new cliProgress.SingleBar(
+        {
+          format: `${label} [{bar}] {value}/{total} {percentage}% | {rate}/s | ETA {eta_formatted}`,
+          stream: process.stderr,
+          hideCursor: true,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      this.bar.start(total, initial, { rate: "0.00" });
+    }
+  }
+  tick(n = 1): void {
+    this.done += n;
+    const secs = (Date.now() - this.start) / 1000;
+    const rate = secs > 0 ? this.done / secs : 0;
+    if (this.bar) {
+      this.bar.update(this.done, { rate: rate.toFixed(2) });
+    } else if (Date.now() - this.lastLine > 5000 || this.done >= this.total) {
+      this.lastLine = Date.now();
+      const eta = rate > 0 ? Math.round((this.total - this.done) / rate) : -1;
+      process.stderr.write(`${this.label}: ${this.done}/${this.total} | ${rate.toFixed(2)}/s | ETA ${eta >= 0 ? `${eta}s` : "?"}\n`);
+    }
+  }
+  stop(): void {
+    this.bar?.stop();
+  }
+}

@@ -83,7 +83,8 @@ export function encodeTensor(t: EncodeInput): Uint8Array {
     throw new SidecarError(`encodeTensor: shape ${JSON.stringify(t.shape)} needs ${n} values, got ${t.data.length}`, "tensor_invalid");
   }
   const type = arrowType(dtype);
-  const data = makeData({ type, length: n, nullCount: 0, data: t.data as never });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const data = makeData({ type, length: n, nullCount: 0, data: t.data } as any);
   const schema = new Schema(
     [new Field("data", type, false)],
     new Map([

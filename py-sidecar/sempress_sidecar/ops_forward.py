@@ -1,0 +1,213 @@
+"""Forward-pass ops: score (shared-prefix teacher forcing), generate (own batched decode loop), trace."""
+from __future__ import annotations
+
+from typing import Any
+
+import inspect
+
+import torch
+
+from .batching import check_ids, chunks_by_cost, left_pad, right_pad, select_cache
+from .context import ModelContext
+from .ops_text import eos_ids, pad_id, vocab_size
+from .tensors import encode_tensor
+
+
+def _cache_kw(ctx: ModelContext) -> str:
+    """Newer transformers name the KV-cache argument ``cache``; older ones ``past_key_values``."""
+    name = getattr(ctx, "_cache_kw", None)
+    if name is None:
+        params = inspect.signature(ctx.model.forward).parameters
+        name = "cache" if "cache" in params else "past_key_values"
+        object.__setattr__(ctx, "_cache_kw", name)
+    return name
+
+
+def _forward(ctx: ModelContext, past: Any = None, **kw: Any) -> Any:
+    if past is not None:
+        kw[_cache_kw(ctx)] = past
+    return ctx.model(**kw, return_dict=True)
+
+
+def _cache_of(res: Any) -> Any:
+    c = getattr(res, "cache", None)
+    return c if c is not None else getattr(res, "past_key_values", None)
+
+
+# ---------------------------------------------------------------- score
+
+def op_score(ctx: ModelContext, args: dict) -> dict:
+    items = args["items"]
+    V = vocab_size(ctx)
+    check_ids((it["prefix"] for it in items), V, "args.items[].prefix")
+    for it in items:
+        check_ids(it["continuations"], V, "args.items[].continuations")
+    out: list[list[list[float]]] = [[] for _ in items]
+    budget = ctx.max_batch_tokens
+
+    def cost(it: dict) -> int:
+        lp = len(it["prefix"])
+        return lp + sum(lp + len(c) for c in it["continuations"])
+
+    with torch.inference_mode():
+        for group in chunks_by_cost((cost(it) for it in items), budget):
+            _score_group(ctx, [items[i] for i in group], [out[i] for i in group], budget)
+    return {"logprobs": out}
+
+
+def _score_group(ctx: ModelContext, items: list[dict], outs: list[list], budget: int) -> None:
+    """One forward over the left-padded prefixes, then continuations (right-padded) on copies of its KV cache."""
+    pid = pad_id(ctx)
+    prefixes = [it["prefix"] for it in items]
+    ids, mask, pos = left_pad(prefixes, pid, ctx.device)
+    res = _forward(ctx, input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True)
+    first = torch.log_softmax(res.logits[:, -1, :].float(), dim=-1)  # [B, V]: log p(cont[0] | prefix)
+    cache = _cache_of(res)
+    Lp = ids.shape[1]
+    rows = [(b, j) for b, it in enumerate(items) for j in range(len(it["continuations"]))]
+    for b, it in enumerate(items):
+        outs[b].extend([None] * len(it["continuations"]))
+    # continuation rows in sub-batches so the attended length (prefix + continuation) fits the budget
+    conts_all = [items[b]["continuations"][j] for b, j in rows]
+    for sub in chunks_by_cost((Lp + len(c) for c in conts_all), budget):
+        rb = [rows[r] for r in sub]
+        conts = [conts_all[r] for r in sub]
+        lps = [[float(first[b, c[0]])] for (b, _), c in zip(rb, conts)]
+        longer = [k for k, c in enumerate(conts) if len(c) > 1]
+        if longer:
+            sel = torch.tensor([rb[k][0] for k in longer], dtype=torch.long, device=mask.device)
+            feed = [conts[k][:-1] for k in longer]  # the last token is only ever a target
+            cids, cmask = right_pad(feed, pid, ctx.device)
+            full_mask = torch.cat([mask.index_select(0, sel), cmask], dim=1)
+            start = torch.tensor([len(items[rb[k][0]]["prefix"]) for k in longer], device=ctx.device)
+            cpos = start[:, None] + torch.arange(cids.shape[1], device=ctx.device)[None, :]
+            sub_cache = select_cache(cache, sel)
+            r2 = _forward(ctx, input_ids=cids, attention_mask=full_mask, position_ids=cpos,
+                          past=sub_cache, use_cache=True)
+            logp = torch.log_softmax(r2.logits.float(), dim=-1)  # [R, Lc-1, V]
+            for row, k in enumerate(longer):
+                c = conts[k]
+                tgt = torch.tensor(c[1:], dtype=torch.long, device=logp.device)
+                vals = logp[row, : len(c) - 1].gather(-1, tgt[:, None])[:, 0]
+                lps[k].extend(float(v) for v in vals.tolist())
+            del sub_cache, r2, logp
+        for (b, j), lp in zip(rb, lps):
+            outs[b][j] = lp
+
+
+# ---------------------------------------------------------------- generate
+
+def _top_p_sample(logp: torch.Tensor, top_p: float, gen: torch.Generator) -> torch.Tensor:
+    """One draw per row of log-probs [n, V] (float32, CPU) from the top-p nucleus, using ``gen`` in row order.
+
+    Gumbel-max: argmax(log p + G) over the nucleus samples exactly from the renormalised nucleus, and
+    the winner only changes if the top two perturbed scores are within float noise of each other, so
+    the draw for one prompt does not move when its batch partners (and hence the padding) change.
+    """
+    if top_p < 1.0:
+        sp, si = logp.exp().sort(dim=-1, descending=True)
+        keep_sorted = (sp.cumsum(-1) - sp) < top_p  # always keeps the most likely token
+        keep = torch.zeros_like(keep_sorted).scatter(-1, si, keep_sorted)
+        logp = logp.masked_fill(~keep, float("-inf"))
+    u = torch.rand(logp.shape, generator=gen, dtype=torch.float64).clamp_(min=1e-300)
+    gumbel = -torch.log(-torch.log(u))
+    return (logp.double() + gumbel).argmax(dim=-1)
+
+
+def generate_ids(ctx: ModelContext, prompts: list[list[int]], max_new: int, do_sample: bool,
+                 temperature: float = 1.0, top_p: float = 1.0, n: int = 1,
+                 seeds: list[int] | None = None) -> list[list[list[int]]]:
+    """sequences[prompt][k]: new ids, stopping after (and including) the first EOS."""
+    out: list[list[list[int]]] = [[] for _ in prompts]
+    budget = ctx.max_batch_tokens
+    with torch.inference_mode():
+        for group in chunks_by_cost(((len(p) + max_new) * n for p in prompts), budget):
+            gens = None
+            if do_sample:
+                gens = []
+                for i in group:
+                    g = torch.Generator(device="cpu")
+                    g.manual_seed(int(seeds[i]) if seeds is not None else int(torch.randint(0, 2**62, (1,)).item()))
+                    gens.append(g)
+            seqs = _decode_loop(ctx, [prompts[i] for i in group], max_new, do_sample, temperature, top_p, n, gens)
+            for gi, i in enumerate(group):
+                out[i] = seqs[gi]
+    return out
+
+
+def _decode_loop(ctx: ModelContext, prompts: list[list[int]], max_new: int, do_sample: bool,
+                 temperature: float, top_p: float, n: int, gens: list[torch.Generator] | None) -> list[list[list[int]]]:
+    pid = pad_id(ctx)
+    stop = set(eos_ids(ctx))
+    rows = [p for p in prompts for _ in range(n)]  # row = prompt i * n + k
+    ids, mask, pos = left_pad(rows, pid, ctx.device)
+    R = len(rows)
+    done = [False] * R
+    new: list[list[int]] = [[] for _ in range(R)]
+    res = _forward(ctx, input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True)
+    cache = _cache_of(res)
+    last_pos = pos[:, -1]
+    for step in range(max_new):
+        logits = res.logits[:, -1, :].float()
+        if do_sample:
+            logp = torch.log_softmax(logits / temperature, dim=-1).cpu()
+            nxt = torch.empty(R, dtype=torch.long)
+            for i, g in enumerate(gens or []):
+                nxt[i * n:(i + 1) * n] = _top_p_sample(logp[i * n:(i + 1) * n], top_p, g)
+        else:
+            nxt = logits.argmax(dim=-1).cpu()
+        for r in range(R):
+            if not done[r]:
+                t = int(nxt[r])
+                new[r].append(t)
+                if t in stop:
+                    done[r] = True
+        if all(done) or step == max_new - 1:
+            break
+        feed = torch.tensor([[pid if done[r] else new[r][-1]] for r in range(R)], device=ctx.device)
+        mask = torch.cat([mask, torch.ones((R, 1), dtype=mask.dtype, device=mask.device)], dim=1)
+        last_pos = last_pos + 1
+        res = _forward(ctx, input_ids=feed, attention_mask=mask, position_ids=last_pos[:, None],
+                       past=cache, use_cache=True)
+        cache = _cache_of(res)
+    return [new[i * n:(i + 1) * n] for i in range(len(prompts))]
+
+
+def op_generate(ctx: ModelContext, args: dict) -> dict:
+    check_ids(args["prompts"], vocab_size(ctx), "args.prompts")
+    seqs = generate_ids(ctx, args["prompts"], args["max_new_tokens"], args["do_sample"], args["temperature"],
+                        args["top_p"], args["n"], args["seeds"])
+    return {"sequences": seqs}
+
+
+# ---------------------------------------------------------------- trace
+
+def op_trace(ctx: ModelContext, args: dict) -> dict:
+    prompts = args["prompts"]
+    check_ids(prompts, vocab_size(ctx), "args.prompts")
+    gen = generate_ids(ctx, prompts, args["max_new_tokens"], do_sample=False)
+    full = args["mode"] == "full"
+    out_dtype = torch.float32 if ctx.device.type == "cpu" else ctx.dtype
+    items = []
+    with torch.inference_mode(), ctx.eager():
+        for i, p in enumerate(prompts):  # one sequence per pass: attentions are [L, heads, seq, seq] each
+            g = gen[i][0]
+            seq = list(p) + g[:-1]
+            ids = torch.tensor([seq], dtype=torch.long, device=ctx.device)
+            res = _forward(ctx, input_ids=ids, output_hidden_states=True, output_attentions=True, use_cache=False)
+            hs = torch.stack([h[0].to("cpu") for h in res.hidden_states])  # [L+1, seq, H]
+            at = torch.stack([a[0].to("cpu") for a in res.attentions])  # [L, heads, seq, seq]
+            if full:
+                hidden, attn = hs, at
+            else:
+                q = torch.arange(len(p) - 1, len(p) - 1 + len(g))
+                hidden = hs.index_select(1, q).transpose(0, 1)  # [steps, L+1, H]
+                attn = at.index_select(2, q).permute(2, 0, 1, 3)  # [steps, L, heads, seq]
+            items.append({
+                "generated": g,
+                "prompt_len": len(p),
+                "hidden": encode_tensor(hidden.to(out_dtype)),
+                "attentions": encode_tensor(attn.to(out_dtype)),
+            })
+            del res, hs, at
+    return {"items": items}

@@ -1,0 +1,84 @@
+"""Shared fixtures: the tiny random Qwen2 model (built once per session) and a real sidecar subprocess."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Iterator
+
+import msgpack
+import pytest
+import zmq
+
+PY_SIDECAR = Path(__file__).resolve().parents[1]
+TINY_CONFIG = PY_SIDECAR / "configs" / "qwen2-tiny.json"
+sys.path.insert(0, str(PY_SIDECAR))
+
+
+@pytest.fixture(scope="session")
+def tiny_ctx():
+    from sempress_sidecar.loading import build_context
+
+    return build_context(f"random:{TINY_CONFIG}")
+
+
+@pytest.fixture(scope="session")
+def ops():
+    from sempress_sidecar.ops import WHITELIST
+    from sempress_sidecar.protocol import ARG_PARSERS
+
+    def call(ctx, op: str, **args):
+        return WHITELIST[op](ctx, ARG_PARSERS[op](args))
+
+    return call
+
+
+class SidecarProc:
+    """A real ``python -m sempress_sidecar`` child on a private ipc endpoint, with a DEALER to talk to it."""
+
+    def __init__(self, model: str, extra: list[str] | None = None, start_timeout: float = 120.0) -> None:
+        self.dir = tempfile.mkdtemp(prefix="sempress-test-")
+        os.chmod(self.dir, 0o700)
+        self.endpoint = f"ipc://{self.dir}/s.sock"
+        env = {**os.environ, "PYTHONPATH": str(PY_SIDECAR), "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "sempress_sidecar", "--model", model, "--endpoint", self.endpoint, *(extra or [])],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=str(PY_SIDECAR.parent),
+        )
+        self.zctx = zmq.Context()
+        self.sock = self.zctx.socket(zmq.DEALER)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        self.sock.connect(self.endpoint)
+        self.n = 0
+        self.start_timeout = start_timeout
+
+    def send_raw(self, payload: bytes, timeout: float | None = None) -> dict:
+        self.sock.send(payload)
+        if not self.sock.poll(int((timeout or self.start_timeout) * 1000)):
+            raise TimeoutError(f"no reply; sidecar exit={self.proc.poll()}")
+        return msgpack.unpackb(self.sock.recv(), raw=False)
+
+    def call(self, op: str, args: dict | None = None, timeout: float | None = None) -> dict:
+        self.n += 1
+        msg = {"v": 1, "id": f"t{self.n}", "op": op, "args": args or {}}
+        return self.send_raw(msgpack.packb(msg, use_bin_type=True), timeout)
+
+    def close(self) -> tuple[bytes, bytes]:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        out, err = self.proc.communicate(timeout=30)
+        self.sock.close()
+        self.zctx.term()
+        return out, err
+
+
+@pytest.fixture(scope="module")
+def tiny_server() -> Iterator[SidecarProc]:
+    sp = SidecarProc(f"random:{TINY_CONFIG}")
+    try:
+        yield sp
+    finally:
+        sp.close()

@@ -1,0 +1,55 @@
+import type { Command } from "commander";
+import { InputError } from "../../errors.ts";
+import { configFor, printJson } from "../common.ts";
+import { connectRunEnv } from "../../run/connect.ts";
+import { DEFAULT_CHUNK, runStage } from "../../run/runner.ts";
+import { defaultPromptsFile, loadPrompts } from "../../run/prompts.ts";
+
+export function parsePositiveInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new InputError(`${name} must be a positive integer, got "${v}"`);
+    return n;
+  };
+}
+
+export interface RunCliOptions {
+  prompts?: string;
+  model?: string;
+  limit?: number;
+  resume?: boolean;
+  trace?: "rows" | "full";
+  promptFormat?: "raw" | "chat";
+  chunk?: number;
+}
+
+export function register(program: Command): void {
+  program
+    .command("run")
+    .description("greedy pass with traces, sampling pass, detection, P0/P1 and behaviour for every prompt × condition")
+    .option("--prompts <file>", "prompts JSONL (default data/validated/prompts.jsonl under the data root)")
+    .option("--model <id>", "HF id, local dir, .gguf, random:<config.json> or default (embedded)")
+    .option("--limit <n>", "only the first n prompts", parsePositiveInt("--limit"))
+    .option("--resume", "continue an interrupted run (finished chunks are kept)")
+    .option("--trace <mode>", "rows (decision-relevant rows, default) or full")
+    .option("--prompt-format <fmt>", "raw or chat")
+    .option("--chunk <n>", `prompts per sidecar batch (default ${DEFAULT_CHUNK}; keep it fixed across resumes)`, parsePositiveInt("--chunk"))
+    .action(async (o: RunCliOptions, cmd: Command) => {
+      const cfg = configFor(cmd, { model: o.model, trace: o.trace, promptFormat: o.promptFormat });
+      const file = o.prompts ?? defaultPromptsFile(cfg);
+      const prompts = loadPrompts(file, o.limit);
+      const env = await connectRunEnv(cfg);
+      try {
+        const s = await runStage(cfg, env, {
+          prompts,
+          resume: Boolean(o.resume),
+          chunkSize: o.chunk,
+          promptsFile: file,
+          command: `run${o.limit ? ` --limit ${o.limit}` : ""}${o.resume ? " --resume" : ""}`,
+        });
+        printJson({ ...s, model: env.hello.model_id, runs: cfg.dataRoot });
+      } finally {
+        await env.close();
+      }
+    });
+}

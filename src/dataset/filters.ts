@@ -1,0 +1,69 @@
+/**
+ * Deterministic filters, run before validation. Rejections:
+ *   target_not_alphabetic     target is not letters only
+ *   target_in_question        target occurs in the question as a whole word (case-insensitive)
+ *   target_in_question_letters  target equals a question token once that token's non-letters are
+ *                             stripped ("s.p.a.c.e", "sun-day" → "sunday"); per whitespace token, so a
+ *                             target is not rejected for being a substring of an unrelated word
+ *   duplicate                 same candidate id (question, target, category) seen earlier
+ * Sentence counts (creative 2, OOD 1–2) are checked and counted, not rejected.
+ */
+import { countSentences } from "./templates.ts";
+import { isAlphabetic } from "../util/normalize.ts";
+import type { Candidate } from "./types.ts";
+
+export type RejectReason = "target_not_alphabetic" | "target_in_question" | "target_in_question_letters" | "duplicate";
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+export function rejectReason(c: Candidate): RejectReason | null {
+  const t = c.target_word;
+  if (!isAlphabetic(t)) return "target_not_alphabetic";
+  const whole = new RegExp(`(?<![\\p{L}\\p{N}])${escapeRe(t)}(?![\\p{L}\\p{N}])`, "iu");
+  if (whole.test(c.question_text)) return "target_in_question";
+  const lower = t.toLowerCase();
+  for (const tok of c.question_text.split(/\s+/)) {
+    if (tok.replace(/[^\p{L}]/gu, "").toLowerCase() === lower) return "target_in_question_letters";
+  }
+  return null;
+}
+
+/** The story/context part of a creative or OOD question (after the instruction prefix). */
+export function storyPart(question: string): string {
+  const i = question.indexOf(": ");
+  return i >= 0 ? question.slice(i + 2) : question;
+}
+
+export function sentenceCountOk(c: Candidate): boolean | null {
+  if (c.category !== "creative" && c.category !== "ood") return null;
+  const n = countSentences(storyPart(c.question_text));
+  return c.category === "creative" ? n === 2 : n >= 1 && n <= 2;
+}
+
+export interface FilterResult {
+  kept: Candidate[];
+  rejected: { candidate_id: string; category: string; reason: RejectReason }[];
+  counts: { in: number; kept: number; by_reason: Record<RejectReason, number>; sentence_count_mismatch: Record<string, number> };
+}
+
+export function applyFilters(cands: readonly Candidate[]): FilterResult {
+  const seen = new Set<string>();
+  const kept: Candidate[] = [];
+  const rejected: FilterResult["rejected"] = [];
+  const by_reason: Record<RejectReason, number> = { target_not_alphabetic: 0, target_in_question: 0, target_in_question_letters: 0, duplicate: 0 };
+  const sentence_count_mismatch: Record<string, number> = { creative: 0, ood: 0 };
+  for (const c of cands) {
+    const reason = seen.has(c.candidate_id) ? "duplicate" : rejectReason(c);
+    seen.add(c.candidate_id);
+    if (reason) {
+      by_reason[reason]++;
+      rejected.push({ candidate_id: c.candidate_id, category: c.category, reason });
+      continue;
+    }
+    if (sentenceCountOk(c) === false) sentence_count_mismatch[c.category]++;
+    kept.push(c);
+  }
+  return { kept, rejected, counts: { in: cands.length, kept: kept.length, by_reason, sentence_count_mismatch } };
+}

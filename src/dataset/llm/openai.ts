@@ -1,0 +1,71 @@
+/**
+ * The live provider: one OpenAI batch per request part. The batch id is in the ledger before the
+ * first poll; a rerun finds it there and waits on it instead of submitting again. A part whose batch
+ * failed validation (nothing ran, nothing billed) is submitted afresh on the next run.
+ */
+import type OpenAI from "openai";
+import { BatchError } from "../../errors.ts";
+import { log } from "../../log.ts";
+import { createBatch, downloadFile, logPoll, makeOpenAI, uploadBatchFile, waitForBatch, batchErrors, type WaitOptions } from "../batch/client.ts";
+import type { RequestPart } from "../batch/files.ts";
+import type { Ledger } from "../batch/ledger.ts";
+import { parseOutputLines, type OutputLine } from "../batch/output.ts";
+import type { BatchProvider, PartResult } from "./provider.ts";
+
+export class OpenAIBatchProvider implements BatchProvider {
+  readonly name = "openai";
+  private client?: OpenAI;
+  constructor(
+    private readonly settings: { baseURL: string | null; apiKey?: string },
+    private readonly wait: Omit<WaitOptions, "onPoll">,
+  ) {}
+
+  private api(): OpenAI {
+    this.client ??= makeOpenAI(this.settings);
+    return this.client;
+  }
+
+  async runPart(part: RequestPart, _requests: unknown, ledger: Ledger): Promise<PartResult> {
+    const base = { provider: this.name, requests_file: part.file, requests_sha256: part.sha256, n_requests: part.n };
+    let e = ledger.get(part.partKey);
+    if (e?.batch_id && e.requests_sha256 !== part.sha256) {
+      throw new BatchError(
+        `${part.partKey}: batch ${e.batch_id} was submitted for different requests (${ledger.file}); ` +
+          `the inputs changed since — start a fresh build without --resume`,
+        "batch_requests_changed",
+      );
+    }
+    const resubmittable = e?.status === "failed" || e?.status === "cancelled";
+    if (!e?.batch_id || resubmittable) {
+      const previous = [...(e?.previous_batch_ids ?? []), ...(resubmittable && e?.batch_id ? [e.batch_id] : [])];
+      const inputFileId = await uploadBatchFile(this.api(), part.file);
+      ledger.put(part.partKey, { ...base, input_file_id: inputFileId, batch_id: null, status: "uploaded", previous_batch_ids: previous });
+      const b = await createBatch(this.api(), inputFileId, { sempress_part: part.partKey });
+      e = ledger.put(part.partKey, { ...base, batch_id: b.id, status: b.status });
+      log().info({ part: part.partKey, batch_id: b.id, n: part.n }, `submitted batch ${b.id} (${part.n} requests)`);
+    } else {
+      log().info({ part: part.partKey, batch_id: e.batch_id }, `resuming recorded batch ${e.batch_id}`);
+    }
+    const batchId = e.batch_id!;
+    const final = await waitForBatch(this.api(), batchId, { ...this.wait, onPoll: logPoll(part.partKey) });
+    const rc = final.request_counts ?? null;
+    ledger.put(part.partKey, {
+      ...base,
+      status: final.status,
+      output_file_id: final.output_file_id ?? null,
+      error_file_id: final.error_file_id ?? null,
+      request_counts: rc ? { total: rc.total, completed: rc.completed, failed: rc.failed } : null,
+    });
+    if (final.status === "failed" || final.status === "cancelled") {
+      throw new BatchError(`${part.partKey}: batch ${batchId} ${final.status}: ${batchErrors(final)}`, `batch_${final.status}`);
+    }
+    const lines: OutputLine[] = [];
+    for (const id of [final.output_file_id, final.error_file_id]) {
+      if (!id) continue;
+      const { lines: l, bad } = parseOutputLines(await downloadFile(this.api(), id));
+      if (bad) log().warn({ part: part.partKey, file_id: id, bad }, "unreadable lines in batch output file");
+      lines.push(...l);
+    }
+    return { lines, status: final.status === "expired" ? "expired" : "completed" };
+  }
+}

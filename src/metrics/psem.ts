@@ -1,0 +1,160 @@
+/**
+ * P_sem(X | prompt): the probability that the model's answer starts with the word X (DESIGN.md
+ * "Metrics").
+ *
+ *   P(s) = exp(Σ_t log p(s_t | prompt, s_<t))      teacher-forced through the sidecar's `score` op
+ *   p_sem       = Σ_{s ∈ prefix-free reduction of S(X)} P(s)   (disjoint events ⇒ ≤ 1, no clamp)
+ *   p_sem_plain = Σ_{s ∈ S(X)} P(s)                            (the plan's plain sum, unclamped)
+ *
+ * One score item per prompt carries all its sequences as continuations, so the sidecar runs the
+ * prompt's forward pass once and shares it; many prompts travel per request, chunked by the
+ * sidecar's token budget. The prompt is the FINAL text (raw, or already chat-formatted), encoded
+ * without special tokens unless `addSpecialTokens` (then only leading specials such as BOS may be
+ * added). Use the same prompt ids for generation so P_sem and behaviour see the same input.
+ */
+import { InputError, SidecarError } from "../errors.ts";
+import { chunkBySize } from "../rpc/ops.ts";
+import type { Sidecar } from "../rpc/protocol.ts";
+import type { Tokenizer } from "../tokenizer/hfTokenizer.ts";
+import { prefixFreeIndices, variantSequences, type VariantSequence } from "./variants.ts";
+
+export interface PsemItem {
+  /** Final prompt text (raw or chat-formatted). */
+  prompt: string;
+  target: string;
+}
+
+export interface PsemSequence {
+  ids: number[];
+  text: string;
+  /** Σ log p over the sequence's tokens (natural log). */
+  logprob: number;
+  prob: number;
+  in_prefix_free_set: boolean;
+  /** Surface forms of X that tokenise to these ids. */
+  forms: string[];
+  split: VariantSequence["split"];
+}
+
+export interface PsemResult {
+  p_sem: number;
+  p_sem_plain: number;
+  /** The prompt ids that were scored (the prefix). */
+  prompt_ids: number[];
+  sequences: PsemSequence[];
+}
+
+export interface PsemOptions {
+  /** Client cap on tokens per request (the sidecar's advertised budget wins when smaller). */
+  maxBatchTokens?: number;
+  /** Send every (prompt, sequence) pair as its own request: the unbatched reference for benchmarks. */
+  onePerRequest?: boolean;
+  /** Encode the prompt with the tokenizer's special tokens (BOS). Default false. */
+  addSpecialTokens?: boolean;
+  timeoutMs?: number;
+  /** Called after each request with the number of prompts finished so far. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** p_sem and p_sem_plain from per-sequence log-probs (pure; the formula lives here only). */
+export function aggregatePsem(
+  seqs: readonly { ids: readonly number[]; logprob: number }[],
+): { p_sem: number; p_sem_plain: number; inSet: boolean[] } {
+  const keep = prefixFreeIndices(seqs.map((s) => s.ids));
+  let p_sem = 0;
+  let p_sem_plain = 0;
+  const inSet = seqs.map((_, i) => keep.has(i));
+  seqs.forEach((s, i) => {
+    const p = Math.exp(s.logprob);
+    p_sem_plain += p;
+    if (inSet[i]) p_sem += p;
+  });
+  return { p_sem, p_sem_plain, inSet };
+}
+
+interface Prepared {
+  prefix: number[];
+  seqs: VariantSequence[];
+}
+
+function prepare(tokenizer: Tokenizer, item: PsemItem, addSpecial: boolean): Prepared {
+  if (item.prompt.length === 0) throw new InputError("P_sem needs a non-empty prompt");
+  const plain = tokenizer.encode(item.prompt);
+  const v = variantSequences(tokenizer, item.prompt, item.target, plain);
+  let prefix = plain;
+  if (addSpecial) {
+    prefix = tokenizer.encode(item.prompt, { addSpecialTokens: true });
+    const lead = prefix.length - plain.length;
+    if (lead < 0 || prefix.slice(lead).join(",") !== plain.join(",")) {
+      throw new InputError("the tokenizer adds special tokens after the prompt; P_sem needs them at the start only");
+    }
+  }
+  if (prefix.length === 0) throw new InputError(`prompt ${JSON.stringify(item.prompt.slice(0, 40))} encodes to no tokens`);
+  return { prefix, seqs: v.sequences };
+}
+
+/** P_sem for many (prompt, target) pairs; results in input order. */
+export async function psemBatch(
+  sidecar: Sidecar,
+  tokenizer: Tokenizer,
+  items: readonly PsemItem[],
+  opts: PsemOptions = {},
+): Promise<PsemResult[]> {
+  const prepared = items.map((it) => prepare(tokenizer, it, opts.addSpecialTokens ?? false));
+  const logprobs: number[][][] = prepared.map((p) => p.seqs.map(() => []));
+  const hello = await sidecar.hello();
+  const budget = Math.max(1, Math.min(hello.max_batch_tokens, opts.maxBatchTokens ?? Infinity));
+  const callOpts = opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : undefined;
+
+  // Work units: (item index, continuation indices). Items without sequences need no request.
+  type Unit = { i: number; js: number[] };
+  const units: Unit[] = [];
+  prepared.forEach((p, i) => {
+    if (p.seqs.length === 0) return;
+    if (opts.onePerRequest) p.seqs.forEach((_, j) => units.push({ i, js: [j] }));
+    else units.push({ i, js: p.seqs.map((_, j) => j) });
+  });
+  // Same cost model as the sidecar: each continuation attends to its prefix.
+  const cost = (u: Unit) => {
+    const lp = prepared[u.i].prefix.length;
+    return lp + u.js.reduce((s, j) => s + lp + prepared[u.i].seqs[j].ids.length, 0);
+  };
+  const chunks = opts.onePerRequest ? units.map((u) => [u]) : chunkBySize(units, cost, budget);
+  const remaining = prepared.map((p) => p.seqs.length);
+  let done = prepared.filter((p) => p.seqs.length === 0).length;
+  for (const chunk of chunks) {
+    const req = chunk.map((u) => ({ prefix: prepared[u.i].prefix, continuations: u.js.map((j) => prepared[u.i].seqs[j].ids) }));
+    const r = await sidecar.call("score", { items: req }, callOpts);
+    if (r.logprobs.length !== chunk.length) throw new SidecarError(`score returned ${r.logprobs.length} items for ${chunk.length}`, "sidecar_bad_result");
+    chunk.forEach((u, k) => {
+      u.js.forEach((j, m) => {
+        const lp = r.logprobs[k][m];
+        if (!lp || lp.length !== prepared[u.i].seqs[j].ids.length) {
+          throw new SidecarError(`score returned ${lp?.length} log-probs for a ${prepared[u.i].seqs[j].ids.length}-token continuation`, "sidecar_bad_result");
+        }
+        logprobs[u.i][j] = lp;
+        if (--remaining[u.i] === 0) done++;
+      });
+    });
+    opts.onProgress?.(done, items.length);
+  }
+
+  return prepared.map((p, i) => {
+    const seqLp = p.seqs.map((s, j) => ({ ids: s.ids, logprob: logprobs[i][j].reduce((a, b) => a + b, 0) }));
+    const agg = aggregatePsem(seqLp);
+    return {
+      p_sem: agg.p_sem,
+      p_sem_plain: agg.p_sem_plain,
+      prompt_ids: p.prefix,
+      sequences: p.seqs.map((s, j) => ({
+        ids: s.ids,
+        text: s.text,
+        logprob: seqLp[j].logprob,
+        prob: Math.exp(seqLp[j].logprob),
+        in_prefix_free_set: agg.inSet[j],
+        forms: s.forms,
+        split: s.split,
+      })),
+    };
+  });
+}

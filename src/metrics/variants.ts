@@ -1,0 +1,112 @@
+/**
+ * S(X): the token sequences that spell the target word X as the start of an answer (DESIGN.md
+ * "Metrics").
+ *
+ * Surface forms: cases {X, lower, Title, UPPER} × {"v", " v", "v.", " v."}, plus the same with one
+ * trailing space ("v ", " v ", "v. ", " v. "); duplicates dropped.
+ *
+ * Tokenisation is the one the model sees after the prompt: encode(prompt + form) without special
+ * tokens, split at the boundary, i.e. continuation = joint[len(encode(prompt)):]. We check that
+ * the prompt's own tokens are unchanged by appending the form (joint starts with encode(prompt)).
+ * When they are not — the form merges with the prompt's last characters, e.g. raw "Answer:" + "Paris"
+ * pre-tokenises as "Answer", ":Paris" — the prompt the model is given is fixed, so the form is
+ * tokenised on its own instead (`split: "separate"`): that is the canonical way to emit it after
+ * those fixed prompt tokens. Every sequence records which split produced it.
+ *
+ * A sequence is kept when its decode normalises (normalizeForMatch) to X; sequences are deduplicated
+ * by ids (a form and its Title case often coincide), remembering every form that produced them.
+ */
+import { InputError } from "../errors.ts";
+import type { Tokenizer } from "../tokenizer/hfTokenizer.ts";
+import { normalizeForMatch } from "../util/normalize.ts";
+
+export interface VariantSequence {
+  /** Continuation token ids after the prompt. */
+  ids: number[];
+  /** decode(ids). */
+  text: string;
+  /** Surface forms that tokenise to these ids. */
+  forms: string[];
+  split: "joint" | "separate";
+}
+
+export interface VariantSet {
+  /** encode(prompt) without special tokens. */
+  promptIds: number[];
+  /** Deduplicated sequences whose decode normalises to X, in form order. */
+  sequences: VariantSequence[];
+  /** Forms dropped because their decode does not normalise to X (with that decode). */
+  rejected: { form: string; text: string }[];
+}
+
+function titleCase(x: string): string {
+  const cps = [...x];
+  return cps.length ? cps[0].toUpperCase() + cps.slice(1).join("").toLowerCase() : x;
+}
+
+/** The surface forms of X, deduplicated, in a fixed order. */
+export function surfaceForms(target: string): string[] {
+  const cases = [target, target.toLowerCase(), titleCase(target), target.toUpperCase()];
+  const out: string[] = [];
+  for (const trail of ["", " "]) {
+    for (const c of cases) {
+      for (const f of [c, ` ${c}`, `${c}.`, ` ${c}.`]) {
+        const s = f + trail;
+        if (!out.includes(s)) out.push(s);
+      }
+    }
+  }
+  return out;
+}
+
+function startsWith(a: readonly number[], prefix: readonly number[]): boolean {
+  if (prefix.length > a.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (a[i] !== prefix[i]) return false;
+  return true;
+}
+
+/** S(X) after `prompt`, tokenised with `tokenizer` (see the module comment for the rules). */
+export function variantSequences(tokenizer: Tokenizer, prompt: string, target: string, promptIds?: readonly number[]): VariantSet {
+  const want = normalizeForMatch(target);
+  if (want === "") throw new InputError(`target word ${JSON.stringify(target)} is empty after normalisation`);
+  const pIds = promptIds ? [...promptIds] : tokenizer.encode(prompt);
+  const byKey = new Map<string, VariantSequence>();
+  const rejected: { form: string; text: string }[] = [];
+  for (const form of surfaceForms(target)) {
+    const joint = tokenizer.encode(prompt + form);
+    let ids: number[];
+    let split: VariantSequence["split"];
+    if (startsWith(joint, pIds) && joint.length > pIds.length) {
+      ids = joint.slice(pIds.length);
+      split = "joint";
+    } else {
+      ids = tokenizer.encode(form);
+      split = "separate";
+    }
+    if (ids.length === 0) continue;
+    const text = tokenizer.decode(ids);
+    if (normalizeForMatch(text) !== want) {
+      rejected.push({ form, text });
+      continue;
+    }
+    const key = ids.join(",");
+    const seen = byKey.get(key);
+    if (seen) seen.forms.push(form);
+    else byKey.set(key, { ids, text, forms: [form], split });
+  }
+  return { promptIds: pIds, sequences: [...byKey.values()], rejected };
+}
+
+/**
+ * Indices of the prefix-free reduction: drop every sequence that strictly extends another sequence
+ * of the set (its event "the answer starts with these tokens" is contained in the shorter one's).
+ * What remains are pairwise disjoint events, so their probabilities sum to at most 1.
+ */
+export function prefixFreeIndices(seqs: readonly (readonly number[])[]): Set<number> {
+  const keep = new Set<number>();
+  seqs.forEach((s, i) => {
+    const extendsOther = seqs.some((o, j) => j !== i && o.length < s.length && startsWith(s, o));
+    if (!extendsOther) keep.add(i);
+  });
+  return keep;
+}

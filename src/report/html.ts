@@ -1,0 +1,248 @@
+/**
+ * assets/report.html: one self-contained page (figures as SVG data URIs, inline CSS, no scripts, no
+ * external requests) with the key numbers, the seven figures, the tables, the curated failures and
+ * the provenance of the run.
+ */
+import type { Estimate } from "./ciBook.ts";
+import type { AppendixExample } from "./examples.ts";
+import type { RenderedFigure } from "./figures/render.ts";
+import type { Meta } from "./meta.ts";
+import type { Tables } from "./tables.ts";
+
+export function esc(s: unknown): string {
+  return String(s ?? "").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+const pct = (v: number | null | undefined, d = 1) => (v === null || v === undefined ? "n/a" : `${(v * 100).toFixed(d)}%`);
+const fx = (v: number | null | undefined, d = 3) => (v === null || v === undefined ? "n/a" : v.toFixed(d));
+const ci = (e: Estimate, f: (v: number | null) => string = (v) => fx(v)) =>
+  `${f(e.estimate)} <span class="ci">[${f(e.ci_low)}, ${f(e.ci_high)}]</span>`;
+const ciPct = (e: Estimate) => ci(e, (v) => pct(v));
+
+function table(head: string[], rows: string[][], cls = ""): string {
+  return `<table class="${cls}"><thead><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`)
+    .join("")}</tbody></table>`;
+}
+
+const CSS = `
+:root { --ink:#1f2328; --muted:#59636e; --line:#d1d9e0; --bg:#ffffff; --soft:#f6f8fa; --accent:#3a6fb0; --bad:#d6453d; }
+* { box-sizing: border-box; }
+body { margin:0; background:var(--bg); color:var(--ink); font:15px/1.55 "DejaVu Sans", system-ui, -apple-system, "Segoe UI", sans-serif; }
+main { max-width: 1040px; margin: 0 auto; padding: 28px 28px 64px; }
+header { border-bottom: 3px solid var(--accent); padding-bottom: 12px; margin-bottom: 20px; }
+h1 { font-size: 26px; margin: 0 0 4px; }
+h2 { font-size: 20px; margin: 36px 0 10px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
+h3 { font-size: 16px; margin: 22px 0 8px; }
+.sub { color: var(--muted); font-size: 14px; }
+nav { font-size: 14px; margin: 10px 0 0; }
+nav a { margin-right: 14px; color: var(--accent); text-decoration: none; }
+ul.key li { margin: 4px 0; }
+.ci { color: var(--muted); font-size: 0.9em; white-space: nowrap; }
+figure.fig { margin: 18px 0 28px; padding: 12px; border: 1px solid var(--line); border-radius: 8px; background: #fff; }
+figure.fig img { display: block; width: 100%; height: auto; }
+figcaption { color: var(--muted); font-size: 13.5px; margin-top: 8px; }
+table { border-collapse: collapse; width: 100%; margin: 8px 0 16px; font-size: 13.5px; }
+th, td { border-bottom: 1px solid var(--line); padding: 5px 8px; text-align: right; vertical-align: top; }
+th:first-child, td:first-child { text-align: left; }
+thead th { background: var(--soft); font-weight: 600; }
+tbody tr:nth-child(even) { background: #fbfcfd; }
+table.kv td:first-child { color: var(--muted); width: 32%; }
+table.kv td { text-align: left; }
+.examples { display: grid; grid-template-columns: 1fr; gap: 14px; }
+.ex { border: 1px solid var(--line); border-left: 4px solid var(--bad); border-radius: 6px; padding: 10px 14px; background: #fff; }
+.ex h3 { margin: 0 0 6px; font-size: 15px; }
+.ex pre { background: var(--soft); padding: 8px 10px; border-radius: 4px; white-space: pre-wrap; word-break: break-word; font-size: 12.5px; margin: 6px 0; }
+.ex .meta { color: var(--muted); font-size: 13px; }
+mark { background: #ffd9d6; color: #8a1c15; padding: 0 1px; border-radius: 2px; }
+code { font-family: "DejaVu Sans Mono", ui-monospace, monospace; font-size: 0.92em; }
+.warn { background: #fff8e1; border: 1px solid #f0d98c; padding: 8px 12px; border-radius: 6px; }
+footer { margin-top: 40px; color: var(--muted); font-size: 12.5px; }
+`;
+
+function keyResults(t: Tables): string {
+  const lg = t.logistic;
+  const items: string[] = [];
+  items.push(
+    `Logistic fit of per-sample violation on P0: intercept ${ci(lg.intercept, (v) => fx(v, 2))}, slope ${ci(lg.slope, (v) => fx(v, 2))} ` +
+      `(${lg.n_prompts} prompts, ${lg.n_samples} samples; prior work: ${lg.prior_work.intercept.toFixed(2)} and ${lg.prior_work.slope.toFixed(2)}).`,
+  );
+  const p = lg.predicted;
+  if (p.length === 3)
+    items.push(
+      `Predicted violation rate at P0 = 0.1: ${ciPct(p[0])}; at 0.5: ${ciPct(p[1])}; at 0.9: ${ciPct(p[2])} ` +
+        `(prior work ≈ ${pct(lg.prior_work.violation_at_p0_0_1, 0)} and ${pct(lg.prior_work.violation_at_p0_0_9, 0)}).`,
+    );
+  const vo = t.violation_overall;
+  items.push(
+    `Samples containing X: ${ciPct(vo.negative.sampled)} under the prohibition vs ${ciPct(vo.baseline.sampled)} without it; ` +
+      `greedy answers containing X: ${ciPct(vo.negative.greedy)} vs ${ciPct(vo.baseline.greedy)}.`,
+  );
+  const s = t.suppression;
+  items.push(
+    `Relative suppression R = (P0 − P1)/P0: ${ci(s.overall.rel_suppression, (v) => fx(v, 2))} overall; ` +
+      `${ci(s.by_outcome.success.rel_suppression, (v) => fx(v, 2))} for greedy successes vs ${ci(s.by_outcome.failure.rel_suppression, (v) => fx(v, 2))} for failures.`,
+  );
+  if (t.attention.n_prompts > 0)
+    items.push(
+      `Priming index PI = TMF − NF, failure minus success: ${ci(t.attention.failure_minus_success.pi)}; ` +
+        `TMF failure − success: ${ci(t.attention.failure_minus_success.tmf)}; NF: ${ci(t.attention.failure_minus_success.nf)}.`,
+    );
+  const late = t.patching.by_band.find((b) => b.site === "resid" && b.band === "late");
+  const early = t.patching.by_band.find((b) => b.site === "resid" && b.band === "early");
+  if (late && early)
+    items.push(
+      `Residual patching ΔP: early layers ${early.layers.join("–")} ${ci(early.delta_p)}; late layers ${late.layers.join("–")} ${ci(late.delta_p)}.`,
+    );
+  return `<ul class="key">${items.map((i) => `<li>${i}</li>`).join("")}</ul>`;
+}
+
+function tablesSection(t: Tables): string {
+  const out: string[] = [];
+  out.push(`<h3 id="t-bins">Violation rate by P0 bin (both conditions)</h3>`);
+  const bins = t.violation_by_bin;
+  out.push(
+    table(
+      ["P0 bin", "prompts", "samples", "negative: sampled", "negative: greedy", "baseline: sampled", "baseline: greedy"],
+      bins.negative.map((b, i) => [
+        esc(b.label), String(b.n_prompts), String(b.n_samples), ciPct(b), ciPct(b.greedy), ciPct(bins.baseline[i]), ciPct(bins.baseline[i].greedy),
+      ]),
+    ),
+  );
+  const lg = t.logistic;
+  out.push(`<h3 id="t-logistic">Logistic regression (negative condition, per sample)</h3>`);
+  out.push(
+    table(
+      ["coefficient", "estimate", "Wald SE", "bootstrap 95% CI", "Wald 95% CI", "prior work"],
+      (["intercept", "slope"] as const).map((k) => [
+        k, fx(lg[k].estimate), fx(lg[k].se), `[${fx(lg[k].ci_low)}, ${fx(lg[k].ci_high)}]`, `[${fx(lg[k].wald_low)}, ${fx(lg[k].wald_high)}]`, fx(lg.prior_work[k], 2),
+      ]),
+    ),
+  );
+  out.push(`<p class="sub">Converged: ${lg.converged} (${lg.iterations} Newton steps); bootstrap refits not converged: ${lg.bootstrap_non_converged}.</p>`);
+  out.push(`<h3 id="t-supp">Suppression by greedy outcome</h3>`);
+  const s = t.suppression;
+  const sRow = (name: string, e: (typeof s)["overall"]) => [
+    name, String(e.n), ci(e.p0), ci(e.p1), ci(e.delta), ci(e.rel_suppression), ci(e.log_ratio, (v) => fx(v, 2)), ciPct(e.share_p1_below_p0),
+  ];
+  out.push(
+    table(["prompts", "n", "P0", "P1", "Δ = P0 − P1", "R = Δ/P0", "L = log P0 − log P1", "P1 &lt; P0"], [
+      sRow("all", s.overall), sRow("greedy success", s.by_outcome.success), sRow("greedy failure", s.by_outcome.failure),
+      ...s.by_bin.map((b) => sRow(`P0 ${esc(b.label)}`, b)),
+    ]),
+  );
+  out.push(`<h3 id="t-types">Outcome types (share of samples)</h3>`);
+  const ft = t.failure_types;
+  out.push(
+    table(["condition", "contains X (violation)", "format failure without X", "clean success", "format adherence"], (["negative", "baseline"] as const).map((c) => [
+      c, ciPct(ft[c].violation), ciPct(ft[c].format_failure_without_x), ciPct(ft[c].clean_success), ciPct(ft[c].format_adherence),
+    ])),
+  );
+  out.push(`<p class="sub">Under the baseline prompt "contains X" is the intended answer, not a violation.</p>`);
+  if (t.attention.n_prompts > 0) {
+    out.push(`<h3 id="t-attn">Attention routing by greedy outcome (negative prompt, decision step)</h3>`);
+    const a = t.attention;
+    out.push(
+      table(["metric", "success", "failure", "failure − success"], (["iar", "nf", "tmf", "pi"] as const).map((m) => [
+        m.toUpperCase(), ci(a.by_outcome.success[m]), ci(a.by_outcome.failure[m]), ci(a.failure_minus_success[m]),
+      ])),
+    );
+  }
+  if (t.patching.by_band.length) {
+    out.push(`<h3 id="t-patch">Activation patching by layer band (${t.patching.n_prompts} prompts, ${t.patching.n_layers} layers)</h3>`);
+    out.push(
+      table(["site", "band", "layers", "mean ΔP", "flip rate"], t.patching.by_band.map((b) => [
+        b.site, b.band, b.layers.join("–"), ci(b.delta_p), ciPct(b.flip_rate),
+      ])),
+    );
+  }
+  if (t.decomposition.by_band.length) {
+    out.push(`<h3 id="t-decomp">Attention vs FFN contribution by layer band (sum over the band's layers)</h3>`);
+    out.push(
+      table(["condition", "outcome", "band", "layers", "attention", "FFN"], t.decomposition.by_band.map((b) => [
+        b.condition, b.outcome, b.band, b.layers.join("–"), ci(b.attn), ci(b.ffn),
+      ])),
+    );
+  }
+  if (t.logit_lens.final_layer.length) {
+    out.push(`<h3 id="t-lens">Logit lens: mass of X at the last layer</h3>`);
+    out.push(table(["condition", "outcome", "mass"], t.logit_lens.final_layer.map((r) => [r.condition, r.outcome, ci(r.mass)])));
+  }
+  return out.join("\n");
+}
+
+function markSpan(text: string, span: AppendixExample["span"]): string {
+  if (!span) return esc(text);
+  return `${esc(text.slice(0, span.char_start))}<mark>${esc(text.slice(span.char_start, span.char_end))}</mark>${esc(text.slice(span.char_end))}`;
+}
+
+function exampleCard(e: AppendixExample): string {
+  const g = e.attention.global;
+  const attn = g
+    ? `IAR ${fx(g.iar)} · NF ${fx(g.nf)} · TMF ${fx(g.tmf)} · PI ${fx(g.pi)}` +
+      (e.attention.top_tmf_layers.length ? ` · top TMF layers: ${e.attention.top_tmf_layers.map((l) => `${l.layer} (${fx(l.tmf)})`).join(", ")}` : "")
+    : "no attention data";
+  const span = e.span
+    ? `chars ${e.span.char_start}–${e.span.char_end}, tokens ${e.span.token_start ?? "?"}–${e.span.token_end ?? "?"}` +
+      (e.span_token_ids ? ` (ids ${e.span_token_ids.join(", ")})` : "") + `, decision step ${e.decision_step}`
+    : "no span";
+  return `<div class="ex"><h3>${e.rank}. X = “${esc(e.target_word)}” <span class="sub">· ${esc(e.category)} · ${e.source === "greedy" ? "greedy" : `sample ${e.sample_index}`} · <code>${esc(e.prompt_id)}</code></span></h3>
+<div class="meta">P0 ${fx(e.p0)} · P1 ${fx(e.p1)} · sampled violation rate ${pct(e.sampled_violation_rate, 0)}</div>
+<pre>${esc(e.prompt ?? e.question_text ?? "")}</pre>
+<div>Output: <pre>${markSpan(e.output, e.span)}</pre></div>
+<div class="meta">Span: ${span}</div>
+<div class="meta">Attention at the decision step: ${attn}</div></div>`;
+}
+
+function provenance(meta: Meta): string {
+  const rows: string[][] = [
+    ["model", `<code>${esc(meta.model_id ?? "unknown")}</code>`],
+    ...Object.entries(meta.model_facts).map(([k, v]) => [esc(k), esc(v)]),
+    ["run created", esc(meta.run_created_at ?? "unknown")],
+    ["run command", `<code>${esc(meta.run_command ?? "unknown")}</code>`],
+    ["config hash (run)", `<code>${esc(meta.run_config_hash ?? "unknown")}</code>`],
+    ["config hash (report)", `<code>${esc(meta.report_config_hash)}</code>`],
+    ["seeds", esc(JSON.stringify(meta.seeds))],
+    ["prompt format", esc(meta.prompt_format ?? "unknown")],
+    ["bootstrap", `B = ${meta.bootstrap.B}, seed ${meta.bootstrap.seed}, prompt-level, percentile 95% CIs`],
+    ["bin edges", esc(meta.bin_edges.join(", "))],
+    ["report generated", esc(meta.report_generated_at)],
+    ...Object.entries(meta.versions).map(([k, v]) => [`version: ${esc(k)}`, esc(v)]),
+  ];
+  const files = Object.entries(meta.inputs).map(([f, n]) => [`<code>${esc(f)}</code>`, String(n)]);
+  const missing = meta.missing_inputs.length
+    ? `<p class="warn">Missing inputs (their figures and tables are empty): ${meta.missing_inputs.map((m) => `<code>${esc(m)}</code>`).join(", ")}</p>`
+    : "";
+  return table(["field", "value"], rows, "kv") + missing + `<h3>Input files</h3>` + table(["file", "rows"], files);
+}
+
+export function renderHtml(args: { tables: Tables; meta: Meta; figures: RenderedFigure[]; examples: AppendixExample[] }): string {
+  const { tables, meta, figures, examples } = args;
+  const figs = figures
+    .map((f, i) => {
+      const uri = `data:image/svg+xml;base64,${Buffer.from(f.svg, "utf8").toString("base64")}`;
+      return `<figure class="fig" id="${esc(f.name)}"><img src="${uri}" width="${f.width}" height="${f.height}" alt="${esc(f.title)}">` +
+        `<figcaption><b>Figure ${i + 1}.</b> ${esc(f.title)}. ${esc(f.caption)}</figcaption></figure>`;
+    })
+    .join("\n");
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>sempress report — ${esc(meta.model_id ?? "run")}</title>
+<style>${CSS}</style></head>
+<body><main>
+<header><h1>Semantic pressure report</h1>
+<div class="sub">Does the probability that the model wants to say X (P0) predict that it says X when told <i>Do not use the word "X"</i>?</div>
+<div class="sub">Model <code>${esc(meta.model_id ?? "unknown")}</code> · ${tables.dataset.n_prompts} prompts · ${tables.dataset.total_samples.negative} sampled completions under the prohibition · run ${esc(meta.run_created_at ?? "unknown")} · report ${esc(meta.report_generated_at)}</div>
+<nav><a href="#key">Key results</a><a href="#figures">Figures</a><a href="#tables">Tables</a><a href="#examples">Failures</a><a href="#provenance">Provenance</a></nav></header>
+<section id="key"><h2>Key results</h2>${keyResults(tables)}
+<p class="sub">Brackets are 95% percentile intervals from a bootstrap over prompts (B = ${meta.bootstrap.B}).</p></section>
+<section id="figures"><h2>Figures</h2>${figs}</section>
+<section id="tables"><h2>Tables</h2>${tablesSection(tables)}</section>
+<section id="examples"><h2>Curated failures (${examples.length})</h2>
+<p class="sub">Completions under the negative prompt that contain X: greedy failures first, highest P0 first, round-robin across categories; the forbidden word is highlighted.</p>
+<div class="examples">${examples.map(exampleCard).join("\n")}</div></section>
+<section id="provenance"><h2>Provenance</h2>${provenance(meta)}</section>
+<footer>Generated by sempress ${esc(meta.versions.sempress_report ?? "")}. All numbers are also in <code>assets/tables.json</code> and <code>runs/bootstrap_results.csv</code>.</footer>
+</main></body></html>
+`;
+}

@@ -1,0 +1,40 @@
+/** Loads the prompts a run works on: data/validated/prompts.jsonl (or --prompts F), first --limit N. */
+import { existsSync, readFileSync } from "node:fs";
+import { dataPath, type Config } from "../config.ts";
+import { InputError } from "../errors.ts";
+import { PromptRecord } from "../schemas.ts";
+import { readJsonl } from "../util/jsonl.ts";
+
+export function defaultPromptsFile(cfg: Pick<Config, "dataRoot">): string {
+  return dataPath(cfg, "data", "validated", "prompts.jsonl");
+}
+
+export function loadPrompts(file: string, limit?: number): PromptRecord[] {
+  if (!existsSync(file)) throw InputError.at(file, null, null, "prompts file not found (build it with `sempress dataset build`)");
+  const all = readJsonl(file, PromptRecord);
+  if (all.length === 0) throw InputError.at(file, null, null, "no prompts in file");
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new InputError(`--limit must be a positive integer, got ${limit}`);
+  return limit !== undefined ? all.slice(0, limit) : all;
+}
+
+/** The prompts file recorded by the last run (run.json → run.prompts_file), if any. */
+export function promptsFileOfRun(manifestFile: string): string | null {
+  if (!existsSync(manifestFile)) return null;
+  try {
+    const m = JSON.parse(readFileSync(manifestFile, "utf8")) as { run?: { prompts_file?: string | null } };
+    return m.run?.prompts_file ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The model section of the config the last run used (run.json → config.model), if any. */
+export function runConfigOf(manifestFile: string): { id?: string; promptFormat?: "raw" | "chat" } | null {
+  if (!existsSync(manifestFile)) return null;
+  try {
+    const m = JSON.parse(readFileSync(manifestFile, "utf8")) as { config?: { model?: { id?: string; promptFormat?: "raw" | "chat" } } };
+    return m.config?.model ?? null;
+  } catch {
+    return null;
+  }
+}

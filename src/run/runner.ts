@@ -1,0 +1,245 @@
+/**
+ * The run stage (DESIGN.md Module 3): for every prompt × {baseline, negative}
+ *   1. greedy pass with activations (sidecar `trace`, ≤ greedyMaxNewTokens) → trace file, greedy
+ *      completion, greedy detection;
+ *   2. sampling pass (`generate`, samplesPerPrompt × sampleMaxNewTokens, temperature, top-p) seeded per
+ *      prompt and condition with deriveSeed(seeds.torch, "{prompt_id}|{condition}") → completions,
+ *      detections;
+ *   3. P0 / P1 (P_sem under the baseline / negative prompt) → psem.csv; behaviour → behavior.csv.
+ * Prompts go in fixed chunks by index, so the sidecar batches are the same whether or not the run was
+ * interrupted; see ./outputs.ts for the resume rule. Detection mapping errors stop the run.
+ */
+import { writeFileSync } from "node:fs";
+import { setupDirectories, type Config } from "../config.ts";
+import { detectInIds, type Detection } from "../detect/detector.ts";
+import { InputError } from "../errors.ts";
+import { log } from "../log.ts";
+import { behaviorRow, BEHAVIOR_COLUMNS } from "../metrics/behavior.ts";
+import { suppression } from "../metrics/suppression.ts";
+import type { CompletionRecord, Condition, DetectionRecord, PromptRecord, PsemRow } from "../schemas.ts";
+import { binOf } from "../stats/bins.ts";
+import { appendCsv } from "../util/csv.ts";
+import { appendJsonl } from "../util/jsonl.ts";
+import { deriveSeed } from "../util/prng.ts";
+import { Progress } from "../util/progress.ts";
+import { buildPrompts, type RunEnv } from "./env.ts";
+import { psemBatch } from "../metrics/psem.ts";
+import { writeManifest } from "./manifest.ts";
+import {
+  chunkIndices,
+  clearRunOutputs,
+  completedPrompts,
+  readProgress,
+  runPaths,
+  truncateToCompleted,
+  type RunPaths,
+} from "./outputs.ts";
+import { tracePath, writeTrace } from "./traceFile.ts";
+
+export const CONDITIONS: readonly Condition[] = ["baseline", "negative"];
+export const DEFAULT_CHUNK = 8;
+
+export const PSEM_COLUMNS = [
+  "prompt_id",
+  "category",
+  "target_word",
+  "bin",
+  "p0",
+  "p1",
+  "delta",
+  "rel_suppression",
+  "log_ratio",
+  "p0_plain",
+  "p1_plain",
+] as const;
+
+export interface RunOptions {
+  prompts: readonly PromptRecord[];
+  resume: boolean;
+  chunkSize?: number;
+  /** Recorded in run.json. */
+  command?: string;
+  promptsFile?: string;
+  /** Called after each prompt's done marker (tests simulate a crash by throwing here). */
+  onPromptDone?: (promptId: string, doneCount: number) => void;
+}
+
+export interface RunSummary {
+  prompts: number;
+  skipped: number;
+  ran: number;
+  chunks: number;
+  seconds: number;
+}
+
+/** The sampling seed of one prompt × condition. */
+export function samplingSeed(cfg: Pick<Config, "seeds">, promptId: string, condition: Condition): number {
+  return deriveSeed(cfg.seeds.torch, `${promptId}|${condition}`);
+}
+
+interface PerCondition {
+  ids: number[];
+  generated: number[];
+  trace: { hidden: Uint8Array; attentions: Uint8Array };
+  greedy: Detection;
+  samples: { ids: number[]; det: Detection }[];
+  seed: number;
+  psem: { p: number; plain: number };
+}
+
+export async function runStage(cfg: Config, env: RunEnv, opts: RunOptions): Promise<RunSummary> {
+  const t0 = Date.now();
+  setupDirectories(cfg);
+  const paths = runPaths(cfg);
+  const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK;
+  const ids = opts.prompts.map((p) => p.prompt_id);
+  const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (dup !== undefined) throw new InputError(`${opts.promptsFile ?? "prompts"}: duplicate prompt_id ${dup}`);
+  let done = new Set<string>();
+  if (opts.resume) {
+    done = completedPrompts(ids, chunkSize, readProgress(paths));
+    truncateToCompleted(paths, done);
+    log().info({ done: done.size, total: ids.length }, "resuming run");
+  } else {
+    clearRunOutputs(paths);
+  }
+  writeManifest(paths.manifest, cfg, env.hello, {
+    command: opts.command ?? "run",
+    run: { prompts_file: opts.promptsFile ?? null, n_prompts: ids.length, chunk_size: chunkSize, resume: opts.resume },
+  });
+  writeFileSync(paths.tokenizer, env.hello.tokenizer_json);
+  const chunks = chunkIndices(ids.length, chunkSize).filter((c) => !c.every((i) => done.has(ids[i])));
+  const bar = new Progress("run", ids.length, done.size);
+  let count = done.size;
+  try {
+    for (const chunk of chunks) {
+      const recs = chunk.map((i) => opts.prompts[i]);
+      const results = await processChunk(cfg, env, paths, recs);
+      for (let j = 0; j < recs.length; j++) {
+        writePrompt(cfg, env, paths, recs[j], results[j], chunk[j], Math.floor(chunk[0] / chunkSize));
+        count++;
+        bar.tick();
+        opts.onPromptDone?.(recs[j].prompt_id, count);
+      }
+    }
+  } finally {
+    bar.stop();
+  }
+  return {
+    prompts: ids.length,
+    skipped: done.size,
+    ran: ids.length - done.size,
+    chunks: chunks.length,
+    seconds: (Date.now() - t0) / 1000,
+  };
+}
+
+async function processChunk(cfg: Config, env: RunEnv, paths: RunPaths, recs: readonly PromptRecord[]): Promise<Record<Condition, PerCondition>[]> {
+  const g = cfg.generation;
+  // Order everywhere: rec0 baseline, rec0 negative, rec1 baseline, ...
+  const jobs = recs.flatMap((rec) => CONDITIONS.map((condition) => ({ rec, condition })));
+  const built = await buildPrompts(cfg, env, jobs);
+  const inputIds = built.map((b) => env.tokenizer.encode(b.text));
+  const traces = await env.sidecar.trace(inputIds, g.greedyMaxNewTokens, g.traceMode);
+  const seeds = jobs.map((j) => samplingSeed(cfg, j.rec.prompt_id, j.condition));
+  const sampled = await env.sidecar.generate(
+    inputIds,
+    { max_new_tokens: g.sampleMaxNewTokens, do_sample: true, temperature: g.temperature, top_p: g.topP, n: g.samplesPerPrompt, seeds },
+  );
+  const psem = await psemBatch(
+    env.sidecar,
+    env.tokenizer,
+    built.map((b, k) => ({ prompt: b.text, target: jobs[k].rec.target_word })),
+    { maxBatchTokens: cfg.sidecar.maxBatchTokens },
+  );
+  const detect = (k: number, tokens: number[], sample_index: number | null): Detection =>
+    detectInIds(jobs[k].rec.target_word, tokens, env.tokenizer, {
+      mappingErrorFile: paths.mappingErrors,
+      context: { prompt_id: jobs[k].rec.prompt_id, condition: jobs[k].condition, sample_index },
+    });
+  const out: Record<Condition, PerCondition>[] = recs.map(() => ({}) as Record<Condition, PerCondition>);
+  jobs.forEach((job, k) => {
+    const generated = traces[k].generated;
+    out[Math.floor(k / 2)][job.condition] = {
+      ids: inputIds[k],
+      generated,
+      trace: traces[k],
+      greedy: detect(k, generated, null),
+      samples: sampled[k].map((s, i) => ({ ids: s, det: detect(k, s, i) })),
+      seed: seeds[k],
+      psem: { p: psem[k].p_sem, plain: psem[k].p_sem_plain },
+    };
+  });
+  return out;
+}
+
+function writePrompt(
+  cfg: Config,
+  env: RunEnv,
+  paths: RunPaths,
+  rec: PromptRecord,
+  r: Record<Condition, PerCondition>,
+  index: number,
+  chunk: number,
+): void {
+  const pid = rec.prompt_id;
+  const greedy: CompletionRecord[] = [];
+  const samples: CompletionRecord[] = [];
+  const detG: DetectionRecord[] = [];
+  const detS: DetectionRecord[] = [];
+  const detRecord = (condition: Condition, sample_index: number | null, d: Detection): DetectionRecord => ({
+    prompt_id: pid,
+    condition,
+    sample_index,
+    target_word: rec.target_word,
+    present: d.present,
+    matches: d.matches,
+    decision_step: d.decision_step ?? 0,
+    text: d.text,
+  });
+  for (const c of CONDITIONS) {
+    const x = r[c];
+    greedy.push({ prompt_id: pid, condition: c, sample_index: null, seed: null, token_ids: x.generated, text: x.greedy.text });
+    detG.push(detRecord(c, null, x.greedy));
+    x.samples.forEach((s, i) => {
+      samples.push({ prompt_id: pid, condition: c, sample_index: i, seed: x.seed, token_ids: s.ids, text: s.det.text });
+      detS.push(detRecord(c, i, s.det));
+    });
+    writeTrace(tracePath(paths.runs, pid, c), x.trace, x.ids, {
+      prompt_id: pid,
+      condition: c,
+      model_id: env.hello.model_id,
+      prompt_format: cfg.model.promptFormat,
+      mode: cfg.generation.traceMode,
+      prompt_len: x.ids.length,
+      generated: x.generated,
+      decision_step: x.greedy.decision_step ?? 0,
+      target_word: rec.target_word,
+    });
+  }
+  appendJsonl(paths.completionsGreedy, greedy);
+  appendJsonl(paths.completionsSampled, samples);
+  appendJsonl(paths.detectionGreedy, detG);
+  appendJsonl(paths.detectionSampled, detS);
+  const p0 = r.baseline.psem.p;
+  const p1 = r.negative.psem.p;
+  const s = suppression(p0, p1, cfg.analysis.epsilon);
+  const psemRow: PsemRow = {
+    prompt_id: pid,
+    category: rec.category,
+    target_word: rec.target_word,
+    bin: binOf(p0, cfg.dataset.binEdges),
+    p0,
+    p1,
+    ...s,
+    p0_plain: r.baseline.psem.plain,
+    p1_plain: r.negative.psem.plain,
+  };
+  appendCsv(paths.psem, PSEM_COLUMNS, [psemRow]);
+  appendCsv(
+    paths.behavior,
+    BEHAVIOR_COLUMNS,
+    CONDITIONS.map((c) => behaviorRow(pid, c, r[c].samples.map((x) => x.det), r[c].greedy.present)),
+  );
+  appendJsonl(paths.progress, [{ prompt_id: pid, index, chunk }]);
+}

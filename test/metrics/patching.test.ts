@@ -1,0 +1,72 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { patchRows, pressureThreshold, selectPatchSubset, type PatchCandidate } from "../../src/metrics/patching.ts";
+
+const OPTS = { quantile: 0.75, min: 0.7, max: 0.95, seed: 42 };
+
+function candidates(n: number): PatchCandidate[] {
+  const out: PatchCandidate[] = [];
+  for (let i = 0; i < n; i++) out.push({ prompt_id: `p${String(i).padStart(3, "0")}`, p0: (i % 100) / 100, outcome: i % 3 === 0 ? "success" : "failure" });
+  return out;
+}
+
+test("when q75 of P0 is inside the bounds then it is the threshold, else it is clamped", () => {
+  assert.equal(pressureThreshold([0.6, 0.7, 0.8, 0.9, 1.0], OPTS), 0.9);
+  assert.equal(pressureThreshold([0.1, 0.2, 0.3], OPTS), 0.7);
+  assert.equal(pressureThreshold([0.96, 0.97, 0.99, 1], OPTS), 0.95);
+});
+
+test("when the subset is drawn then it holds only high-pressure prompts, all successes and as many failures", () => {
+  const all = candidates(200);
+  const s = selectPatchSubset(all, OPTS);
+  const high = all.filter((c) => c.p0 >= s.threshold);
+  const nSucc = high.filter((c) => c.outcome === "success").length;
+  assert.ok(nSucc > 0);
+  assert.ok(s.items.every((c) => c.p0 >= s.threshold));
+  assert.equal(s.items.filter((c) => c.outcome === "success").length, nSucc);
+  assert.equal(s.items.filter((c) => c.outcome === "failure").length, nSucc);
+  assert.equal(new Set(s.items.map((c) => c.prompt_id)).size, s.items.length);
+});
+
+test("when the same inputs come in another order then the subset is identical; another seed changes it", () => {
+  const all = candidates(300);
+  const a = selectPatchSubset(all, OPTS).items.map((c) => c.prompt_id);
+  const b = selectPatchSubset(all.slice().reverse(), OPTS).items.map((c) => c.prompt_id);
+  assert.deepEqual(a, b);
+  const c = selectPatchSubset(all, { ...OPTS, seed: 7 }).items.map((x) => x.prompt_id);
+  assert.notDeepEqual(a, c);
+  assert.deepEqual(a.slice().sort(), c.slice().sort().length === a.length ? a.slice().sort() : a.slice().sort());
+});
+
+test("when failures are fewer than successes then all of both are kept", () => {
+  const all: PatchCandidate[] = [
+    { prompt_id: "a", p0: 0.99, outcome: "success" },
+    { prompt_id: "b", p0: 0.98, outcome: "success" },
+    { prompt_id: "c", p0: 0.97, outcome: "failure" },
+    { prompt_id: "d", p0: 0.1, outcome: "failure" },
+  ];
+  const s = selectPatchSubset(all, OPTS);
+  assert.deepEqual(s.items.map((c) => c.prompt_id).sort(), ["a", "b", "c"]);
+});
+
+test("when a patch result is turned into rows then delta and flips follow the definitions", () => {
+  const sum = (lp: readonly (readonly number[])[]) => lp.reduce((s, seq) => s + Math.exp(seq.reduce((a, b) => a + b, 0)), 0);
+  const item = {
+    layers: [0, 1],
+    clean: { logprobs: [[Math.log(0.2)], [Math.log(0.5), Math.log(0.2)]], argmax: 11 },
+    patched: {
+      resid: { logprobs: [[[Math.log(0.3)], [Math.log(0.5), Math.log(0.2)]], [[Math.log(0.1)], [Math.log(0.1), 0]]], argmax: [11, 99] },
+      attn: { logprobs: [[[Math.log(0.2)], [Math.log(0.5), Math.log(0.2)]], [[Math.log(0.2)], [Math.log(0.5), Math.log(0.2)]]], argmax: [11, 11] },
+    },
+  };
+  const rows = patchRows({ prompt_id: "p", bin: 4, outcome: "success" }, item, sum, [11, 12]);
+  assert.equal(rows.length, 4);
+  const r0 = rows[0];
+  assert.equal(r0.site, "resid");
+  assert.ok(Math.abs(r0.p_negative - 0.3) < 1e-12);
+  assert.ok(Math.abs(r0.delta_p - 0.1) < 1e-12);
+  assert.equal(r0.flipped, 0);
+  assert.equal(rows[1].flipped, 1);
+  assert.ok(Math.abs(rows[1].p_patched - 0.2) < 1e-12);
+  assert.deepEqual(rows.slice(2).map((r) => [r.site, r.layer, r.flipped]), [["attn", 0, 0], ["attn", 1, 0]]);
+});

@@ -1,0 +1,77 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { analyzeStage } from "../../src/run/analyze.ts";
+import { runStage } from "../../src/run/runner.ts";
+import { runPaths } from "../../src/run/outputs.ts";
+import { AttentionRow, DecompRow, LogitLensRow, PatchRow, PsemRow, BehaviorRow } from "../../src/schemas.ts";
+import { readCsv } from "../../src/util/csv.ts";
+import { mockEnv, prompts, testConfig } from "./fixtures.ts";
+
+process.env.SEMPRESS_NO_BAR = "1";
+
+async function ranRoot() {
+  const root = mkdtempSync(join(tmpdir(), "analyze-"));
+  const cfg = testConfig(root);
+  await runStage(cfg, mockEnv(), { prompts: prompts(), resume: false, chunkSize: 3 });
+  return cfg;
+}
+
+test("when analyze runs after a run then all four CSVs have the expected rows", async () => {
+  const cfg = await ranRoot();
+  const env = mockEnv();
+  const s = await analyzeStage(cfg, env, { prompts: prompts() });
+  const p = runPaths(cfg);
+  const att = readCsv(p.attention, AttentionRow);
+  assert.equal(att.length, 7 * (3 * 2 + 3 + 1));
+  assert.ok(att.every((r) => r.condition === "negative"));
+  const beh = readCsv(p.behavior, BehaviorRow);
+  for (const r of att.filter((r) => r.scope === "global")) {
+    const b = beh.find((x) => x.prompt_id === r.prompt_id && x.condition === "negative")!;
+    assert.equal(r.outcome, b.greedy_violation ? "failure" : "success");
+    assert.ok(r.iar > 0 && r.iar < 1 && r.nf > 0 && r.nf < 1 && r.tmf > 0 && r.tmf < 1);
+    assert.ok(Math.abs(r.pi - (r.tmf - r.nf)) < 1e-12);
+  }
+  const lens = readCsv(p.logitLens, LogitLensRow);
+  assert.equal(lens.length, 7 * 2 * 4);
+  // the mock's last lens layer is the model's own distribution: for the baseline (decision step 0,
+  // prompt only) the city's first token carries ≥ 0.85.
+  const last = lens.filter((r) => r.layer === 3 && r.condition === "baseline");
+  assert.ok(last.every((r) => r.mass >= 0.85 && r.mass <= 1), JSON.stringify(last.map((r) => r.mass)));
+  const dec = readCsv(p.decomp, DecompRow);
+  assert.equal(dec.length, 7 * 2 * 3);
+  for (const r of dec) assert.ok(Math.abs(r.attn_contrib + r.ffn_contrib - (r.p_out - r.p_in)) < 1e-12);
+  const patch = readCsv(p.patching, PatchRow);
+  assert.ok(s.patch && s.patch.patched > 0, JSON.stringify(s.patch));
+  assert.equal(patch.length, s.patch!.patched * 2 * 3);
+  const psem = new Map(readCsv(p.psem, PsemRow).map((r) => [r.prompt_id, r]));
+  for (const r of patch) {
+    assert.ok(psem.get(r.prompt_id)!.p0 >= s.patch!.threshold);
+    assert.ok(Math.abs(r.p_negative - psem.get(r.prompt_id)!.p1) < 1e-12, "unpatched P_sem equals P1 from the run");
+    assert.ok(Math.abs(r.delta_p - (r.p_patched - r.p_negative)) < 1e-15);
+  }
+  // resid patch at the last layer copies the baseline's next-token distribution (mock: w = 1)
+  const top = patch.filter((r) => r.site === "resid" && r.layer === 2);
+  assert.ok(top.every((r) => r.delta_p > 0.2), JSON.stringify(top));
+});
+
+test("when --only lens is given then only the logit lens file is written", async () => {
+  const cfg = await ranRoot();
+  const env = mockEnv();
+  const s = await analyzeStage(cfg, env, { prompts: prompts(), only: ["lens"] });
+  const p = runPaths(cfg);
+  assert.deepEqual(Object.keys(s.rows), ["lens"]);
+  assert.ok(existsSync(p.logitLens));
+  assert.ok(!existsSync(p.attention) && !existsSync(p.patching) && !existsSync(p.decomp));
+  assert.deepEqual(
+    env.sidecar.calls.map((c) => c.op).filter((o) => o !== "hello"),
+    ["logit_lens"],
+  );
+});
+
+test("when nothing was run then analyze says so", async () => {
+  const cfg = testConfig(mkdtempSync(join(tmpdir(), "analyze-")));
+  await assert.rejects(analyzeStage(cfg, mockEnv(), { prompts: prompts() }), /no finished prompts/);
+});

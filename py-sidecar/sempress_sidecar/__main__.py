@@ -9,23 +9,6 @@ import logging
 import os
 import signal
 import sys
-from datetime import datetime, timezone
-
-
-class IsoFormatter(logging.Formatter):
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
-        return datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(timespec="milliseconds")
-
-
-def setup_logging(level: str = "INFO") -> None:
-    from .server import RequestId
-
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(IsoFormatter("%(asctime)s %(levelname)s [%(rid)s] %(name)s: %(message)s"))
-    handler.addFilter(RequestId())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,12 +20,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--log-level", default=os.environ.get("SEMPRESS_SIDECAR_LOG", "INFO"))
     ns = ap.parse_args(argv)
 
-    real_stdout = sys.stdout
-    sys.stdout = sys.stderr  # a stray print from any library must never reach stdout
+    # stdout carries nothing: stray prints, Python or C level, land on stderr instead
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    sys.stdout = sys.stderr
+    from .logs import setup_logging
+
     setup_logging(ns.log_level.upper())
     log = logging.getLogger("sempress.main")
 
-    from .server import EndpointError, check_endpoint
+    from .endpoint import EndpointError, check_endpoint
 
     try:
         check_endpoint(ns.endpoint)
@@ -68,8 +55,6 @@ def main(argv: list[str] | None = None) -> int:
         return serve(ctx, ns.endpoint)
     except KeyboardInterrupt:
         return 130
-    finally:
-        sys.stdout = real_stdout
 
 
 if __name__ == "__main__":

@@ -107,6 +107,9 @@ def _check_token_ids(token_ids: Iterable[int], vocab: int, where: str) -> None:
 
 def _probs_at(ctx: Any, h: torch.Tensor, token_ids: list[list[int]], normed: bool) -> list[list[float]]:
     """h [B, H] → softmax(unembed(norm(h))) gathered at each row's token ids (float32 math)."""
+    w = getattr(ctx.final_norm(), "weight", None)
+    if w is not None and h.device != w.device:  # layers may live on other GPUs (device_map="auto")
+        h = h.to(w.device)
     logits = ctx.logits_from_hidden(h, normed=normed).float()
     probs = torch.softmax(logits, dim=-1)
     return [probs[i, torch.tensor(t, dtype=torch.long, device=probs.device)].tolist() for i, t in enumerate(token_ids)]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import traceback
 from typing import Any
 
@@ -16,44 +15,11 @@ import zmq
 
 from . import protocol as P
 from .context import ModelContext
+from .endpoint import check_endpoint
+from .logs import RequestId
 from .ops import WHITELIST
 
 log = logging.getLogger("sempress.server")
-
-_TCP_RE = re.compile(r"^tcp://(127\.0\.0\.1|\[::1\]):(\d{1,5})$")
-
-
-class EndpointError(ValueError):
-    pass
-
-
-def check_endpoint(endpoint: str) -> str:
-    """Only loopback TCP or an ipc:// path; anything else is refused."""
-    if endpoint.startswith("ipc://"):
-        path = endpoint[len("ipc://"):]
-        if not path or path.startswith("@") or "\x00" in path:
-            raise EndpointError(f"ipc endpoint needs a filesystem path: {endpoint!r}")
-        return endpoint
-    m = _TCP_RE.match(endpoint)
-    if not m:
-        raise EndpointError(
-            f"refusing endpoint {endpoint!r}: only ipc://<path>, tcp://127.0.0.1:<port> or tcp://[::1]:<port>"
-        )
-    port = int(m.group(2))
-    if not 1 <= port <= 65535:
-        raise EndpointError(f"port out of range in {endpoint!r}")
-    return endpoint
-
-
-class RequestId(logging.Filter):
-    """Puts the current request id on every log record (``-`` between requests)."""
-
-    current = "-"
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.rid = RequestId.current
-        return True
-
 
 def _error(code: str, exc: BaseException | None, message: str | None = None) -> dict:
     return {

@@ -403,11 +403,10 @@ def test_embedded_model_invariants(embedded_ctx):
     neg = ctx.tokenizer("Answer with exactly one English word.\nDo not use the word \"Paris\" anywhere in your answer.\nQuestion: The capital of France is ____.\nAnswer:")["input_ids"]
     layers = [0, L // 2, L - 1]
     item = {"source": ids, "target": neg, "continuations": [toks[:1]], "layers": layers}
-    res = op_patch(ctx, {"items": [item], "sites": ["resid", "attn"]})["items"][0]
+    self_item = {"source": neg, "target": neg, "continuations": [toks[:1]], "layers": layers}
+    res, same = op_patch(ctx, {"items": [item, self_item], "sites": ["resid", "attn"]})["items"]
     src = model_next_logprobs(ctx, ids)
     assert abs(res["patched"]["resid"]["logprobs"][2][0][0] - float(src[toks[0]])) < 1e-4
-    self_item = {"source": neg, "target": neg, "continuations": [toks[:1]], "layers": layers}
-    same = op_patch(ctx, {"items": [self_item], "sites": ["resid", "attn"]})["items"][0]
     for site in ("resid", "attn"):
         for l in range(len(layers)):
             assert max_diff_nested(same["patched"][site]["logprobs"][l], same["clean"]["logprobs"]) < 1e-4

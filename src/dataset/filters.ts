@@ -8,24 +8,21 @@
  *   duplicate                 same candidate id (question, target, category) seen earlier
  * Sentence counts (creative 2, OOD 1–2) are checked and counted, not rejected.
  */
-import { countSentences } from "./templates.ts";
+import { countSentences, wholeWordIndices } from "./templates.ts";
 import { isAlphabetic } from "../util/normalize.ts";
 import type { Candidate } from "./types.ts";
 
 export type RejectReason = "target_not_alphabetic" | "target_in_question" | "target_in_question_letters" | "duplicate";
 
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
+const NON_LETTERS = /[^\p{L}]/gu;
 
 export function rejectReason(c: Candidate): RejectReason | null {
   const t = c.target_word;
   if (!isAlphabetic(t)) return "target_not_alphabetic";
-  const whole = new RegExp(`(?<![\\p{L}\\p{N}])${escapeRe(t)}(?![\\p{L}\\p{N}])`, "iu");
-  if (whole.test(c.question_text)) return "target_in_question";
+  if (wholeWordIndices(c.question_text, t).length > 0) return "target_in_question";
   const lower = t.toLowerCase();
   for (const tok of c.question_text.split(/\s+/)) {
-    if (tok.replace(/[^\p{L}]/gu, "").toLowerCase() === lower) return "target_in_question_letters";
+    if (tok.replace(NON_LETTERS, "").toLowerCase() === lower) return "target_in_question_letters";
   }
   return null;
 }

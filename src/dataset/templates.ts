@@ -68,12 +68,34 @@ export function oodQuestion(contextWithBlank: string): string {
  * keeping what follows (closing punctuation). Returns null when the text does not contain it.
  */
 export function blankLastOccurrence(text: string, target: string): string | null {
-  const esc = target.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const re = new RegExp(`(?<![\\p{L}\\p{N}])${esc}(?![\\p{L}\\p{N}])`, "giu");
-  let last: RegExpExecArray | null = null;
-  for (let m = re.exec(text); m; m = re.exec(text)) last = m;
-  if (!last) return null;
-  return text.slice(0, last.index) + BLANK + text.slice(last.index + last[0].length);
+  const hits = wholeWordIndices(text, target);
+  if (!hits.length) return null;
+  const at = hits[hits.length - 1];
+  return text.slice(0, at) + BLANK + text.slice(at + target.length);
+}
+
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
+
+/**
+ * Start indices where `word` occurs in `text` case-insensitively with no letter or digit on either
+ * side. (A dynamic Unicode regex per call compiles slowly; this scans with indexOf instead.)
+ */
+export function wholeWordIndices(text: string, word: string): number[] {
+  if (word === "") return [];
+  const t = text.toLowerCase();
+  const w = word.toLowerCase();
+  if (t.length !== text.length || w.length !== word.length) {
+    const esc = word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const re = new RegExp(`(?<![\\p{L}\\p{N}])${esc}(?![\\p{L}\\p{N}])`, "giu");
+    return [...text.matchAll(re)].map((m) => m.index!);
+  }
+  const out: number[] = [];
+  for (let i = t.indexOf(w); i >= 0; i = t.indexOf(w, i + 1)) {
+    const before = i > 0 ? text[i - 1] : "";
+    const after = text[i + w.length] ?? "";
+    if ((before === "" || !LETTER_OR_DIGIT.test(before)) && (after === "" || !LETTER_OR_DIGIT.test(after))) out.push(i);
+  }
+  return out;
 }
 
 /** Sentences in a text: runs ending in . ! ? (or the end), ignoring the blank and empty pieces. */

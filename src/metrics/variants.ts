@@ -65,6 +65,24 @@ function startsWith(a: readonly number[], prefix: readonly number[]): boolean {
   return true;
 }
 
+/**
+ * Token ids of `text` as a continuation of `prompt` (whose ids are `promptIds`): the tail of
+ * encode(prompt + text) when that keeps the prompt's ids intact ("joint"), else encode(text)
+ * ("separate"). This is how the generated ids of a canonical answer are recovered from its text.
+ */
+export function continuationIds(
+  tokenizer: Tokenizer,
+  prompt: string,
+  promptIds: readonly number[],
+  text: string,
+): { ids: number[]; split: VariantSequence["split"] } {
+  const joint = tokenizer.encode(prompt + text);
+  if (startsWith(joint, promptIds) && joint.length > promptIds.length) {
+    return { ids: joint.slice(promptIds.length), split: "joint" };
+  }
+  return { ids: tokenizer.encode(text), split: "separate" };
+}
+
 /** S(X) after `prompt`, tokenised with `tokenizer` (see the module comment for the rules). */
 export function variantSequences(tokenizer: Tokenizer, prompt: string, target: string, promptIds?: readonly number[]): VariantSet {
   const want = normalizeForMatch(target);
@@ -73,16 +91,7 @@ export function variantSequences(tokenizer: Tokenizer, prompt: string, target: s
   const byKey = new Map<string, VariantSequence>();
   const rejected: { form: string; text: string }[] = [];
   for (const form of surfaceForms(target)) {
-    const joint = tokenizer.encode(prompt + form);
-    let ids: number[];
-    let split: VariantSequence["split"];
-    if (startsWith(joint, pIds) && joint.length > pIds.length) {
-      ids = joint.slice(pIds.length);
-      split = "joint";
-    } else {
-      ids = tokenizer.encode(form);
-      split = "separate";
-    }
+    const { ids, split } = continuationIds(tokenizer, prompt, pIds, form);
     if (ids.length === 0) continue;
     const text = tokenizer.decode(ids);
     if (normalizeForMatch(text) !== want) {

@@ -48,7 +48,7 @@ th:first-child, td:first-child { text-align: left; }
 thead th { background: var(--soft); font-weight: 600; }
 tbody tr:nth-child(even) { background: #fbfcfd; }
 table.kv td:first-child { color: var(--muted); width: 32%; }
-table.kv td { text-align: left; }
+table.kv td, table.kv th { text-align: left; }
 .examples { display: grid; grid-template-columns: 1fr; gap: 14px; }
 .ex { border: 1px solid var(--line); border-left: 4px solid var(--bad); border-radius: 6px; padding: 10px 14px; background: #fff; }
 .ex h3 { margin: 0 0 6px; font-size: 15px; }
@@ -211,7 +211,7 @@ function provenance(meta: Meta): string {
   ];
   const files = Object.entries(meta.inputs).map(([f, n]) => [`<code>${esc(f)}</code>`, String(n)]);
   const missing = meta.missing_inputs.length
-    ? `<p class="warn">Missing inputs (their figures and tables are empty): ${meta.missing_inputs.map((m) => `<code>${esc(m)}</code>`).join(", ")}</p>`
+    ? `<p class="warn">Missing inputs (the figures, tables or examples built from them are left out): ${meta.missing_inputs.map((m) => `<code>${esc(m)}</code>`).join(", ")}</p>`
     : "";
   return table(["field", "value"], rows, "kv") + missing + `<h3>Input files</h3>` + table(["file", "rows"], files);
 }

@@ -152,6 +152,11 @@ export function loadRunData(cfg: Pick<Config, "dataRoot">): RunData {
     manifest = r.data;
   } else missing.push(INPUT_FILES.manifest);
 
+  // Bootstraps resample rows by index: a fixed row order (by prompt, stable otherwise) keeps every CI
+  // independent of the order in which a stage happened to write its file.
+  for (const rows of [psem, behavior, attention, logitLens, decomp, patching] as { prompt_id: string }[][]) {
+    rows.sort((a, b) => (a.prompt_id < b.prompt_id ? -1 : a.prompt_id > b.prompt_id ? 1 : 0));
+  }
   return {
     root, prompts, psem, behavior, greedyCompletions, greedyDetections, sampleFailures,
     attention, logitLens, decomp, patching, manifest, counts, missing,

@@ -1,7 +1,8 @@
 /**
  * run.json: what produced a run directory (config, its hash, seeds, model facts from hello without the
- * tokenizer text, library versions). The tokenizer itself is saved beside it as runs/tokenizer.json.
+ * tokenizer text, which is pinned by its sha256 instead), library versions).
  */
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { configHash, type Config } from "../config.ts";
 import type { HelloResult } from "../rpc/protocol.ts";
@@ -17,9 +18,10 @@ function packageVersion(): string {
   }
 }
 
+/** hello minus the tokenizer text (kept as its sha256, so a run still pins the exact tokenizer). */
 export function modelFacts(hello: HelloResult): Record<string, unknown> {
-  const { tokenizer_json: _tj, ...rest } = hello;
-  return rest;
+  const { tokenizer_json, ...rest } = hello;
+  return { ...rest, tokenizer_json_sha256: createHash("sha256").update(tokenizer_json).digest("hex") };
 }
 
 export function buildManifest(cfg: Config, hello: HelloResult | null, command: string): RunManifest {

@@ -29,7 +29,6 @@ export interface RunPaths {
   behavior: string;
   progress: string;
   manifest: string;
-  tokenizer: string;
   attention: string;
   logitLens: string;
   decomp: string;
@@ -50,7 +49,6 @@ export function runPaths(cfg: Pick<Config, "dataRoot">): RunPaths {
     behavior: join(runs, "behavior.csv"),
     progress: join(runs, "progress.jsonl"),
     manifest: join(runs, "run.json"),
-    tokenizer: join(runs, "tokenizer.json"),
     attention: join(runs, "attention_metrics.csv"),
     logitLens: join(runs, "logit_lens.csv"),
     decomp: join(runs, "ffn_attn_decomp.csv"),

@@ -9,7 +9,6 @@
  * Prompts go in fixed chunks by index, so the sidecar batches are the same whether or not the run was
  * interrupted; see ./outputs.ts for the resume rule. Detection mapping errors stop the run.
  */
-import { writeFileSync } from "node:fs";
 import { setupDirectories, type Config } from "../config.ts";
 import { detectInIds, type Detection } from "../detect/detector.ts";
 import { InputError } from "../errors.ts";
@@ -107,7 +106,6 @@ export async function runStage(cfg: Config, env: RunEnv, opts: RunOptions): Prom
     command: opts.command ?? "run",
     run: { prompts_file: opts.promptsFile ?? null, n_prompts: ids.length, chunk_size: chunkSize, resume: opts.resume },
   });
-  writeFileSync(paths.tokenizer, env.hello.tokenizer_json);
   const chunks = chunkIndices(ids.length, chunkSize).filter((c) => !c.every((i) => done.has(ids[i])));
   const bar = new Progress("run", ids.length, done.size);
   let count = done.size;

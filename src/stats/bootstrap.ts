@@ -86,12 +86,14 @@ export function bootstrapVector<T>(
 export function bootstrapMean(values: readonly number[], opts: BootstrapOptions, weights?: readonly number[]): Interval {
   const n = values.length;
   if (weights && weights.length !== n) throw new RangeError("bootstrapMean: weights and values differ in length");
-  const w = (i: number) => (weights ? weights[i] : 1);
+  const v = Float64Array.from(values);
+  const w = weights ? Float64Array.from(weights) : null;
   let sw = 0;
   let swv = 0;
   for (let i = 0; i < n; i++) {
-    sw += w(i);
-    swv += w(i) * values[i];
+    const wi = w ? w[i] : 1;
+    sw += wi;
+    swv += wi * v[i];
   }
   const estimate = n > 0 && sw > 0 ? swv / sw : NaN;
   if (n === 0) return { estimate, low: NaN, high: NaN, n, valid: 0 };
@@ -100,10 +102,15 @@ export function bootstrapMean(values: readonly number[], opts: BootstrapOptions,
   for (let b = 0; b < opts.B; b++) {
     let s = 0;
     let sv = 0;
-    for (let i = 0; i < n; i++) {
-      const j = rng.int(n);
-      s += w(j);
-      sv += w(j) * values[j];
+    if (w) {
+      for (let i = 0; i < n; i++) {
+        const j = rng.int(n);
+        s += w[j];
+        sv += w[j] * v[j];
+      }
+    } else {
+      for (let i = 0; i < n; i++) sv += v[rng.int(n)];
+      s = n;
     }
     stats[b] = s > 0 ? sv / s : NaN;
   }

@@ -164,6 +164,11 @@ export class HfTokenizer implements Tokenizer {
     return opts.cleanUp ? cleanUpTokenization(text) : text;
   }
 
+  /** The vocabulary string of an id (byte-level alphabet form), undefined when unknown or not byte-level. */
+  idToToken(id: number): string | undefined {
+    return this.idToTok?.get(id);
+  }
+
   /** Vocabulary id of a token string (byte-level alphabet form, or an added token's content). */
   tokenToId(token: string): number | undefined {
     const added = this.addedTokens.find((t) => t.content === token);

@@ -11,6 +11,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config.ts";
 import { psemBatch, type PsemResult } from "../../src/metrics/psem.ts";
+import { continuationIds } from "../../src/metrics/variants.ts";
 import { buildPrompt } from "../../src/prompts/promptBuilder.ts";
 import { connectSidecar, type SidecarClient } from "../../src/rpc/client.ts";
 import { HfTokenizer } from "../../src/tokenizer/hfTokenizer.ts";
@@ -88,24 +89,29 @@ test("each sequence log-prob equals a direct Python forward pass (|Δp| < 1e-5, 
 
 test("generated ids, decoded and re-encoded with the prompt and split at the boundary, come back", { skip: !HAVE_PY }, async (t) => {
   const c = sc as SidecarClient;
-  const promptIds = prompts.map((p) => tok.encode(p));
+  const qs = Array.from({ length: 20 }, (_, i) => `Fill the blank (one word): Item ${i} is a ____.`);
+  const ps = [...prompts, ...qs.flatMap((q) => [buildPrompt(q, "baseline"), buildPrompt(q, "negative", "word")])];
+  const promptIds = ps.map((p) => tok.encode(p));
   const gens = await c.generate(promptIds, { max_new_tokens: 6, do_sample: false, n: 1 });
   let same = 0;
   let canonical = 0;
+  let separate = 0;
   gens.forEach((g, i) => {
     const ids = g[0].filter((id) => !tok.isSpecial(id));
     const text = tok.decode(ids);
-    const joint = tok.encode(prompts[i] + text);
-    const split = joint.slice(promptIds[i].length);
-    const promptKept = joint.slice(0, promptIds[i].length).join(",") === promptIds[i].join(",");
+    const back = continuationIds(tok, ps[i], promptIds[i], text);
     const isCanonical = tok.encode(text).join(",") === ids.join(",");
-    if (isCanonical) canonical++;
-    if (promptKept && split.join(",") === ids.join(",")) same++;
-    // whenever the generated ids are the canonical tokenisation of their text, the split must return them
-    if (isCanonical && !text.includes("\uFFFD")) {
-      assert.ok(promptKept, `prompt ${i}: appending ${JSON.stringify(text)} changed the prompt's tokens`);
-      assert.deepEqual(split, ids, `prompt ${i}: ${JSON.stringify(text)}`);
+    if (back.split === "separate") separate++;
+    if (back.ids.join(",") === ids.join(",")) same++;
+    if (isCanonical) {
+      canonical++;
+      // a canonical answer must come back exactly, whichever split applies
+      assert.deepEqual(back.ids, ids, `prompt ${i}: ${JSON.stringify(text)} (${back.split})`);
     }
   });
-  t.diagnostic(`${same}/${gens.length} greedy answers round-trip; ${canonical} are canonical tokenisations`);
+  t.diagnostic(
+    `${same}/${gens.length} greedy answers of the random model round-trip; ${canonical} are canonical tokenisations ` +
+      `(all of which round-trip); ${separate} needed the separate split (the answer merges with "Answer:")`,
+  );
+  assert.ok(canonical >= gens.length / 2, "enough canonical answers to make the check meaningful");
 });

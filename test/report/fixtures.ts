@@ -59,6 +59,8 @@ export function writeFixtureRun(root: string, opts: FixtureOptions = {}): string
   const behavior: BehaviorRow[] = [];
   const greedy: CompletionRecord[] = [];
   const detections: DetectionRecord[] = [];
+  const samples: CompletionRecord[] = [];
+  const sampleDetections: DetectionRecord[] = [];
   const attention: AttentionRow[] = [];
   const lens: LogitLensRow[] = [];
   const decomp: DecompRow[] = [];
@@ -104,6 +106,20 @@ export function writeFixtureRun(root: string, opts: FixtureOptions = {}): string
       prompt_id, condition: "negative", n_samples: nSamples, violation_rate: k / nSamples,
       format_adherence_rate: fmt, clean_success_rate: clean, greedy_violation: greedyViol,
     });
+
+    for (const condition of ["baseline", "negative"] as const) {
+      const kc = condition === "negative" ? k : Math.round(baseRate * nSamples);
+      for (let s = 0; s < nSamples; s++) {
+        const says = s < kc;
+        const text = says ? ` ${target}` : ` ${OTHER[(i + s) % OTHER.length]}`;
+        samples.push({ prompt_id, condition, sample_index: s, seed: 42 + s, token_ids: [says ? 1000 + i : 2000 + s], text });
+        sampleDetections.push({
+          prompt_id, condition, sample_index: s, target_word: target, present: says,
+          matches: says ? [{ char_start: 1, char_end: 1 + target.length, token_start: 0, token_end: 1 }] : [],
+          decision_step: 0, text,
+        });
+      }
+    }
 
     const outcome = greedyViol ? "failure" : "success";
     for (const condition of ["baseline", "negative"] as const) {
@@ -165,6 +181,8 @@ export function writeFixtureRun(root: string, opts: FixtureOptions = {}): string
   writeCsv(join(root, "runs/behavior.csv"), cols(BehaviorRow), behavior);
   writeJsonl(join(root, "runs/completions_greedy.jsonl"), greedy);
   writeJsonl(join(root, "runs/detection_mapping_greedy.jsonl"), detections);
+  writeJsonl(join(root, "runs/failure_samples/completions.jsonl"), samples);
+  writeJsonl(join(root, "runs/detection_mapping.jsonl"), sampleDetections);
   if (!opts.withoutAnalysis) {
     writeCsv(join(root, "runs/attention_metrics.csv"), cols(AttentionRow), attention);
     writeCsv(join(root, "runs/logit_lens.csv"), cols(LogitLensRow), lens);

@@ -35,7 +35,7 @@ test("score of a multi-token continuation is the chain of next-token log-probs",
 });
 
 test("greedy generation follows the argmax and stops after EOS", async () => {
-  const m = new MockSidecar({ pin: (ctx) => (ctx.length >= 4 ? { 0: 0.9 } : { [60]: 0.9 }) });
+  const m = new MockSidecar({ pin: (ctx): Record<number, number> => (ctx.length >= 4 ? { 0: 0.9 } : { 60: 0.9 }) });
   const [[seq]] = await m.generate([[5, 6]], { max_new_tokens: 8, do_sample: false });
   assert.deepEqual(seq, [60, 60, 0]);
 });

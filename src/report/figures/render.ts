@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as Plot from "@observablehq/plot";
-import { Resvg } from "@resvg/resvg-js";
+import { Resvg, type ResvgRenderOptions } from "@resvg/resvg-js";
 import { JSDOM } from "jsdom";
 import { SempressError } from "../../errors.ts";
 
@@ -61,7 +61,7 @@ export function xmlEscape(s: string): string {
 
 /** Greedy word wrap by an average glyph width (DejaVu Sans ≈ 0.6 em). */
 function wrap(text: string, width: number, fontSize: number): string[] {
-  const maxChars = Math.max(20, Math.floor(width / (fontSize * 0.6)));
+  const maxChars = Math.max(20, Math.floor(width / (fontSize * 0.54)));
   const lines: string[] = [];
   let cur = "";
   for (const word of text.split(/\s+/)) {
@@ -179,10 +179,14 @@ export function fontFiles(): string[] {
 
 /** Rasterises an SVG to PNG at `scale`× with the given font files (system fonts are not consulted). */
 export function svgToPng(svg: string, fonts: string[], scale = 2): Buffer {
-  const r = new Resvg(svg, {
+  return new Resvg(svg, resvgOptions(fonts, scale)).render().asPng();
+}
+
+/** resvg options: white background, `scale`× zoom, only the given fonts, DejaVu Sans for every family. */
+export function resvgOptions(fonts: string[], scale = 2): ResvgRenderOptions {
+  return {
     background: "white",
     fitTo: { mode: "zoom", value: scale },
     font: { fontFiles: fonts, loadSystemFonts: false, defaultFontFamily: FONT_FAMILY, sansSerifFamily: FONT_FAMILY },
-  });
-  return r.render().asPng();
+  };
 }

@@ -1,0 +1,26 @@
+import type { Command } from "commander";
+import { configFor, printJson } from "../common.ts";
+import { runPipeline } from "../../run/pipeline.ts";
+import { parsePositiveInt } from "./run.ts";
+
+export function register(program: Command): void {
+  program
+    .command("pipeline")
+    .description("dataset build → run → analyze → report on the configured profile (one model load)")
+    .option("--model <id>", "model for every stage (default: the profile's)")
+    .option("--llm <spec>", 'dataset batch replies from "openai" or "replay:DIR"')
+    .option("--resume", "continue an interrupted pipeline (dataset steps and run chunks already done are kept)")
+    .option("--limit <n>", "run only the first n prompts (default profile: 40)", parsePositiveInt("--limit"))
+    .option("--all", "run every prompt and patch the whole subset, whatever the profile")
+    .option("--patch-limit <n>", "patch at most n prompts (default profile: 12)", parsePositiveInt("--patch-limit"))
+    .action(async (o: { model?: string; llm?: string; resume?: boolean; limit?: number; all?: boolean; patchLimit?: number }, cmd: Command) => {
+      const cfg = configFor(cmd, { model: o.model, llm: o.llm });
+      const s = await runPipeline(cfg, {
+        resume: o.resume,
+        limit: o.all ? null : o.limit,
+        patchLimit: o.all ? null : o.patchLimit,
+      });
+      printJson(s);
+      process.stdout.write(`sempress pipeline: done in ${Object.values(s.seconds).reduce((a, b) => a + b, 0).toFixed(0)} s; report at ${s.report}\n`);
+    });
+}

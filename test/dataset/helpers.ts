@@ -1,0 +1,48 @@
+/** Shared set-up for dataset tests: temp data roots, configs pointed at the local peers. */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig, type Config } from "../../src/config.ts";
+
+export const TEST_KEY = "sk-test-SECRET-0123456789abcdef";
+
+export function tempRoot(label: string): string {
+  return mkdtempSync(join(tmpdir(), `sempress-${label}-`));
+}
+
+export function removeRoot(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** The full design sizes (6,600 candidates → 5 × 500) or the default profile's small ones. */
+export const FULL_SIZES = { poolSizes: { idioms: 1000, facts: 1000, commonsense: 1000, creative: 1800, ood: 1800 }, perCategory: 500 };
+export const SMALL_SIZES = { poolSizes: { idioms: 30, facts: 30, commonsense: 20, creative: 15, ood: 15 }, perCategory: 5 };
+
+export function testConfigObject(root: string, baseURL: string | null, sizes = SMALL_SIZES): Record<string, unknown> {
+  return {
+    profile: "default",
+    dataRoot: root,
+    dataset: sizes,
+    llm: baseURL ? { provider: "openai", baseURL, pollIntervalMs: 10, pollMaxIntervalMs: 50 } : { provider: "replay", replayDir: "data/replay/demo" },
+  };
+}
+
+export function testConfig(root: string, baseURL: string | null, sizes = SMALL_SIZES): Config {
+  return loadConfig({ env: {}, flags: testConfigObject(root, baseURL, sizes) as never });
+}
+
+export function withKey<T>(fn: () => Promise<T>): Promise<T> {
+  const prev = process.env.OPENAI_API_KEY;
+  process.env.OPENAI_API_KEY = TEST_KEY;
+  return fn().finally(() => {
+    if (prev === undefined) delete process.env.OPENAI_API_KEY;
+    else process.env.OPENAI_API_KEY = prev;
+  });
+}
+
+export function readLines(file: string): unknown[] {
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
+}

@@ -1,0 +1,91 @@
+/**
+ * The run and analyze stages against the real Python sidecar on the tiny random Qwen2 model
+ * (random weights, real Qwen tokenizer). Skipped when the venv is missing.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readdirSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig, type Config } from "../../src/config.ts";
+import { analyzeStage } from "../../src/run/analyze.ts";
+import { connectRunEnv } from "../../src/run/connect.ts";
+import type { RunEnv } from "../../src/run/env.ts";
+import { runPaths } from "../../src/run/outputs.ts";
+import { runStage } from "../../src/run/runner.ts";
+import { PatchRow } from "../../src/schemas.ts";
+import { readCsv } from "../../src/util/csv.ts";
+import { prompts } from "./fixtures.ts";
+
+process.env.SEMPRESS_NO_BAR = "1";
+const HAVE_PY = existsSync(".venv/bin/python") && existsSync("py-sidecar/configs/qwen2-tiny.json");
+
+let cfg: Config;
+let env: (RunEnv & { close(): Promise<void> }) | undefined;
+
+before(async () => {
+  if (!HAVE_PY) return;
+  cfg = loadConfig({
+    profile: "default",
+    env: {},
+    flags: {
+      dataRoot: mkdtempSync(join(tmpdir(), "run-real-")),
+      model: { id: "random:py-sidecar/configs/qwen2-tiny.json" },
+      generation: { greedyMaxNewTokens: 3, samplesPerPrompt: 2, sampleMaxNewTokens: 3 },
+      // T = clamp(q75, 0, 0) = 0: every prompt is "high pressure", so the patch op really runs.
+      analysis: { patchThresholdMin: 0, patchThresholdMax: 0 },
+    } as never,
+  });
+  env = await connectRunEnv(cfg);
+});
+
+after(async () => {
+  await env?.close();
+});
+
+test("when the same seeds are sampled twice, alone or batched, then the sequences are identical", { skip: !HAVE_PY }, async () => {
+  const e = env!;
+  const ids = ["Answer: The capital of France is", "Question: one word for the sky colour? Answer:"].map((t) => e.tokenizer.encode(t));
+  const o = { max_new_tokens: 4, do_sample: true, temperature: 1, top_p: 0.9, n: 3, seeds: [11, 12] };
+  const a = await e.sidecar.generate(ids, o);
+  const b = await e.sidecar.generate(ids, o);
+  assert.deepEqual(a, b);
+  const alone = await e.sidecar.generate([ids[1]], { ...o, seeds: [12] });
+  assert.deepEqual(alone[0], a[1]);
+  const other = await e.sidecar.generate(ids, { ...o, seeds: [99, 98] });
+  assert.notDeepEqual(other, a);
+});
+
+test("when run --limit 3 and analyze are done then every output file exists", { skip: !HAVE_PY }, async () => {
+  const e = env!;
+  const ps = prompts(3);
+  const s = await runStage(cfg, e, { prompts: ps, resume: false });
+  assert.equal(s.ran, 3);
+  const a = await analyzeStage(cfg, e, { prompts: ps, patchLimit: 2 });
+  const p = runPaths(cfg);
+  for (const f of [
+    p.completionsGreedy,
+    p.completionsSampled,
+    p.detectionGreedy,
+    p.detectionSampled,
+    p.psem,
+    p.behavior,
+    p.progress,
+    p.manifest,
+    p.attention,
+    p.logitLens,
+    p.decomp,
+    p.patching,
+  ]) {
+    assert.ok(existsSync(f) && statSync(f).size > 0, f);
+  }
+  assert.equal(readdirSync(p.traceDir).length, 6);
+  const h = e.hello;
+  assert.equal(a.rows.attention, 3 * (h.n_layers * h.n_heads + h.n_layers + 1));
+  assert.equal(a.rows.lens, 3 * 2 * (h.n_layers + 1));
+  assert.equal(a.rows.decompose, 3 * 2 * h.n_layers);
+  const patch = readCsv(p.patching, PatchRow);
+  assert.equal(patch.length, a.patch!.patched * 2 * h.n_layers);
+  assert.ok(a.patch!.patched >= 1);
+  for (const r of patch) assert.ok(Number.isFinite(r.delta_p) && r.p_patched >= 0 && r.p_patched <= 1 + 1e-6);
+});

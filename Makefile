@@ -18,6 +18,7 @@ setup-python:
 	$(PIP) install -q --upgrade pip
 	if command -v nvidia-smi >/dev/null 2>&1; then $(PIP) install -q torch; else $(PIP) install -q $(TORCH_CPU); fi
 	$(PIP) install -q -r requirements.txt
+	$(PIP) install -q --no-deps -r requirements-embedded.txt
 	$(PIP) install -q --no-deps -e py-sidecar
 	$(PY) -m sempress_sidecar.embedded --check
 

@@ -124,6 +124,7 @@ def bench(ctx: Any, n_items: int = 1, target_len: int = 48, n_conts: int = 4, co
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="tiny", help='"tiny" (built here) or anything loading.build_context accepts')
+    ap.add_argument("--tiny-layers", type=int, default=4, help="layers of the tiny model")
     ap.add_argument("--items", type=int, default=1)
     ap.add_argument("--target-len", type=int, default=48)
     ap.add_argument("--continuations", type=int, default=4)
@@ -134,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-per-variant", action="store_true", help="skip the slowest loop (big models)")
     a = ap.parse_args(argv)
     if a.model == "tiny":
-        ctx = tiny_ctx(max_batch_tokens=a.max_batch_tokens or 4096)
+        ctx = tiny_ctx(n_layers=a.tiny_layers, max_batch_tokens=a.max_batch_tokens or 4096)
     else:
         from sempress_sidecar.loading import build_context
 

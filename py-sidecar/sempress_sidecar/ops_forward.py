@@ -23,9 +23,21 @@ def _cache_kw(ctx: ModelContext) -> str:
     return name
 
 
-def _forward(ctx: ModelContext, past: Any = None, **kw: Any) -> Any:
+def _last_only_kw(ctx: ModelContext) -> dict:
+    """Ask for the last position's logits only (a big saving with 256k-token vocabularies), where supported."""
+    kw = getattr(ctx, "_last_kw", None)
+    if kw is None:
+        params = inspect.signature(ctx.model.forward).parameters
+        kw = next(({n: 1} for n in ("logits_to_keep", "num_logits_to_keep") if n in params), {})
+        object.__setattr__(ctx, "_last_kw", kw)
+    return kw
+
+
+def _forward(ctx: ModelContext, past: Any = None, last_only: bool = False, **kw: Any) -> Any:
     if past is not None:
         kw[_cache_kw(ctx)] = past
+    if last_only:
+        kw.update(_last_only_kw(ctx))
     return ctx.model(**kw, return_dict=True)
 
 
@@ -60,7 +72,7 @@ def _score_group(ctx: ModelContext, items: list[dict], outs: list[list], budget:
     pid = pad_id(ctx)
     prefixes = [it["prefix"] for it in items]
     ids, mask, pos = left_pad(prefixes, pid, ctx.device)
-    res = _forward(ctx, input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True)
+    res = _forward(ctx, input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, last_only=True)
     first = torch.log_softmax(res.logits[:, -1, :].float(), dim=-1)  # [B, V]: log p(cont[0] | prefix)
     cache = _cache_of(res)
     Lp = ids.shape[1]
@@ -144,7 +156,7 @@ def _decode_loop(ctx: ModelContext, prompts: list[list[int]], max_new: int, do_s
     R = len(rows)
     done = [False] * R
     new: list[list[int]] = [[] for _ in range(R)]
-    res = _forward(ctx, input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True)
+    res = _forward(ctx, input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, last_only=True)
     cache = _cache_of(res)
     last_pos = pos[:, -1]
     for step in range(max_new):

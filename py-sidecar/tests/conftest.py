@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Iterator
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: see sempress_sidecar/__main__.py
 
 import msgpack
 import pytest
@@ -44,9 +47,12 @@ class SidecarProc:
         os.chmod(self.dir, 0o700)
         self.endpoint = f"ipc://{self.dir}/s.sock"
         env = {**os.environ, "PYTHONPATH": str(PY_SIDECAR), "PYTHONUNBUFFERED": "1"}
+        # files, not pipes: an unread pipe could fill up and block the server
+        self.out = open(os.path.join(self.dir, "stdout"), "w+b")
+        self.err = open(os.path.join(self.dir, "stderr"), "w+b")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "sempress_sidecar", "--model", model, "--endpoint", self.endpoint, *(extra or [])],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=str(PY_SIDECAR.parent),
+            stdout=self.out, stderr=self.err, env=env, cwd=str(PY_SIDECAR.parent),
         )
         self.zctx = zmq.Context()
         self.sock = self.zctx.socket(zmq.DEALER)
@@ -54,6 +60,7 @@ class SidecarProc:
         self.sock.connect(self.endpoint)
         self.n = 0
         self.start_timeout = start_timeout
+        self.closed: tuple[bytes, bytes] | None = None
 
     def send_raw(self, payload: bytes, timeout: float | None = None) -> dict:
         self.sock.send(payload)
@@ -67,11 +74,18 @@ class SidecarProc:
         return self.send_raw(msgpack.packb(msg, use_bin_type=True), timeout)
 
     def close(self) -> tuple[bytes, bytes]:
+        if self.closed is not None:
+            return self.closed
         if self.proc.poll() is None:
             self.proc.kill()
-        out, err = self.proc.communicate(timeout=30)
+        self.proc.wait(timeout=30)
+        out, err = (f.seek(0) or f.read() for f in (self.out, self.err))
+        self.out.close()
+        self.err.close()
         self.sock.close()
         self.zctx.term()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.closed = (out, err)
         return out, err
 
 

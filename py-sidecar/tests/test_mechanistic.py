@@ -401,14 +401,13 @@ def test_embedded_model_invariants(embedded_ctx):
     for l in range(L - 1):
         assert max_diff(dec[l][2], dec[l + 1][0]) < 1e-5
     neg = ctx.tokenizer("Answer with exactly one English word.\nDo not use the word \"Paris\" anywhere in your answer.\nQuestion: The capital of France is ____.\nAnswer:")["input_ids"]
-    layers = [0, L // 2, L - 1]
-    item = {"source": ids, "target": neg, "continuations": [toks[:1]], "layers": layers}
-    self_item = {"source": neg, "target": neg, "continuations": [toks[:1]], "layers": layers}
+    item = {"source": ids, "target": neg, "continuations": [toks[:1]], "layers": [L - 1]}
+    self_item = {"source": neg, "target": neg, "continuations": [toks[:1]], "layers": [0, L - 1]}
     res, same = op_patch(ctx, {"items": [item, self_item], "sites": ["resid", "attn"]})["items"]
-    src = model_next_logprobs(ctx, ids)
-    assert abs(res["patched"]["resid"]["logprobs"][2][0][0] - float(src[toks[0]])) < 1e-4
+    assert abs(res["patched"]["resid"]["logprobs"][0][0][0] - math.log(float(own[toks[0]]))) < 1e-4
+    assert res["patched"]["resid"]["argmax"][0] == int(own.argmax())
     for site in ("resid", "attn"):
-        for l in range(len(layers)):
+        for l in range(2):
             assert max_diff_nested(same["patched"][site]["logprobs"][l], same["clean"]["logprobs"]) < 1e-4
     assert math.isfinite(res["clean"]["logprobs"][0][0])
 

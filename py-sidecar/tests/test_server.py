@@ -5,7 +5,7 @@ import sys
 import msgpack
 import numpy as np
 
-from conftest import PY_SIDECAR, TINY_CONFIG, SidecarProc
+from conftest import PY_SIDECAR, TINY_CONFIG
 from sempress_sidecar.tensors import decode_tensor_numpy, encode_tensor
 
 
@@ -50,20 +50,6 @@ def test_score_over_the_wire(tiny_server):
     assert r["ok"] and [len(x) for x in r["result"]["logprobs"][0]] == [1, 2]
 
 
-def test_shutdown_replies_then_exits_zero_with_nothing_on_stdout():
-    sp = SidecarProc(f"random:{TINY_CONFIG}")
-    try:
-        assert sp.call("set_seed", {"seed": 3})["ok"]
-        r = sp.call("shutdown")
-        assert r["ok"] is True
-        assert sp.proc.wait(timeout=30) == 0
-    finally:
-        out, err = sp.close()
-    assert out == b""
-    text = err.decode()
-    assert "ready" in text and "[t1]" in text  # logs carry the request id
-
-
 def test_non_loopback_tcp_endpoints_are_refused():
     for ep in ("tcp://0.0.0.0:5555", "tcp://*:5555", "tcp://192.168.1.2:5555", "tcp://localhost:5555",
                "inproc://x", "ipc://"):
@@ -74,3 +60,17 @@ def test_non_loopback_tcp_endpoints_are_refused():
         assert p.returncode == 2, ep
         assert b"refusing endpoint" in p.stderr or b"needs a filesystem path" in p.stderr
         assert p.stdout == b""
+
+
+def test_shutdown_replies_then_exits_zero_with_nothing_on_stdout(tiny_server):
+    """Runs last in this module: it stops the shared server."""
+    assert tiny_server.call("set_seed", {"seed": 3})["ok"]
+    r = tiny_server.call("shutdown")
+    assert r["ok"] is True
+    assert tiny_server.proc.wait(timeout=30) == 0
+    out, err = tiny_server.close()
+    assert out == b""
+    text = err.decode()
+    assert "ready" in text and "[t1]" in text  # logs carry the request id
+
+

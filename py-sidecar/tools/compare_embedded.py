@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 QUESTIONS = [
     ("What is the capital of France?", "Paris"),
@@ -48,9 +50,10 @@ def main() -> None:
     load_s = time.time() - t0
     tok = ctx.tokenizer
     report: dict = {"model": name, "load_s": round(load_s, 1), "formats": {}}
-    formats = {"raw": [baseline(q) for q, _ in QUESTIONS]}
+    raw = [baseline(q) for q, _ in QUESTIONS]
+    formats = {"raw": raw, "raw_no_special": raw}
     if tok.chat_template:
-        formats["chat"] = W["chat_template"](ctx, {"texts": formats["raw"], "system": None})["texts"]
+        formats["chat"] = W["chat_template"](ctx, {"texts": raw, "system": None})["texts"]
     for fmt, prompts in formats.items():
         enc = [tok(p, add_special_tokens=(fmt == "raw"))["input_ids"] for p in prompts]
         t1 = time.time()
@@ -69,10 +72,12 @@ def main() -> None:
         lps = W["score"](ctx, {"items": items})["logprobs"]
         p_want = [sum(math.exp(sum(c)) for c in lp) for lp in lps]
         one_word = [len(norm_words(t)) == 1 for t in texts]
+        first_line_one_word = [len(norm_words(t.strip().split("\n")[0])) == 1 for t in texts]
         correct = [bool(norm_words(t)) and norm_words(t)[0].lower() == w.lower() for t, (_, w) in zip(texts, QUESTIONS)]
         report["formats"][fmt] = {
             "answers": texts,
             "one_word_rate": sum(one_word) / len(texts),
+            "first_line_one_word_rate": sum(first_line_one_word) / len(texts),
             "first_word_correct_rate": sum(correct) / len(texts),
             "exact_one_word_correct": sum(o and c for o, c in zip(one_word, correct)) / len(texts),
             "empty": sum(1 for t in texts if not t.strip()),

@@ -63,6 +63,9 @@ export function makeProvider(cfg: Config): BatchProvider {
     if (!cfg.llm.replayDir) throw new ConfigError("llm.provider is replay but llm.replayDir is not set");
     return new ReplayProvider(inputPath(cfg, cfg.llm.replayDir));
   }
+  if (!process.env.OPENAI_API_KEY) {
+    throw new ConfigError("llm.provider is openai but OPENAI_API_KEY is not set (use --llm replay:DIR to build offline)", "openai_key_missing");
+  }
   return new OpenAIBatchProvider({ baseURL: cfg.llm.baseURL }, { pollIntervalMs: cfg.llm.pollIntervalMs, pollMaxIntervalMs: cfg.llm.pollMaxIntervalMs });
 }
 

@@ -75,6 +75,28 @@ export function aggregatePsem(
 interface Prepared {
   prefix: number[];
   seqs: VariantSequence[];
+  /** Indices of the sequences sent for scoring: those no other sequence extends (trie leaves). */
+  leaves: number[];
+  /** For each sequence, the position in `leaves` of a leaf that starts with it (itself when a leaf). */
+  leafOf: number[];
+}
+
+function isPrefix(p: readonly number[], s: readonly number[]): boolean {
+  return p.length <= s.length && p.every((x, i) => s[i] === x);
+}
+
+/**
+ * Teacher forcing is causal, so a sequence's per-token log-probs are the first tokens' log-probs of
+ * any sequence extending it: only the leaves of S(X)'s trie need scoring (" Paris. " also gives
+ * " Paris" and " Paris."), which halves the continuation rows for typical S(X).
+ */
+function leavesOf(seqs: readonly VariantSequence[]): { leaves: number[]; leafOf: number[] } {
+  const leaves: number[] = [];
+  seqs.forEach((s, j) => {
+    if (!seqs.some((o, k) => k !== j && o.ids.length > s.ids.length && isPrefix(s.ids, o.ids))) leaves.push(j);
+  });
+  const leafOf = seqs.map((s) => leaves.findIndex((l) => isPrefix(s.ids, seqs[l].ids)));
+  return { leaves, leafOf };
 }
 
 function prepare(tokenizer: Tokenizer, item: PsemItem, addSpecial: boolean): Prepared {
@@ -90,7 +112,7 @@ function prepare(tokenizer: Tokenizer, item: PsemItem, addSpecial: boolean): Pre
     }
   }
   if (prefix.length === 0) throw new InputError(`prompt ${JSON.stringify(item.prompt.slice(0, 40))} encodes to no tokens`);
-  return { prefix, seqs: v.sequences };
+  return { prefix, seqs: v.sequences, ...leavesOf(v.sequences) };
 }
 
 /** P_sem for many (prompt, target) pairs; results in input order. */
@@ -106,13 +128,14 @@ export async function psemBatch(
   const budget = Math.max(1, Math.min(hello.max_batch_tokens, opts.maxBatchTokens ?? Infinity));
   const callOpts = opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : undefined;
 
-  // Work units: (item index, continuation indices). Items without sequences need no request.
+  // Work units: (item index, sequence indices to send). Batched: one unit per prompt with its trie
+  // leaves; the unbatched reference sends every sequence alone. Items without sequences need no request.
   type Unit = { i: number; js: number[] };
   const units: Unit[] = [];
   prepared.forEach((p, i) => {
     if (p.seqs.length === 0) return;
     if (opts.onePerRequest) p.seqs.forEach((_, j) => units.push({ i, js: [j] }));
-    else units.push({ i, js: p.seqs.map((_, j) => j) });
+    else units.push({ i, js: p.leaves });
   });
   // Same cost model as the sidecar: each continuation attends to its prefix.
   const cost = (u: Unit) => {
@@ -120,7 +143,9 @@ export async function psemBatch(
     return lp + u.js.reduce((s, j) => s + lp + prepared[u.i].seqs[j].ids.length, 0);
   };
   const chunks = opts.onePerRequest ? units.map((u) => [u]) : chunkBySize(units, cost, budget);
-  const remaining = prepared.map((p) => p.seqs.length);
+  /** Per-token log-probs of the sequences that were sent, by item and sequence index. */
+  const sent: Map<number, number[]>[] = prepared.map(() => new Map());
+  const remaining = units.reduce((acc, u) => (acc[u.i]++, acc), prepared.map(() => 0));
   let done = prepared.filter((p) => p.seqs.length === 0).length;
   for (const chunk of chunks) {
     const req = chunk.map((u) => ({ prefix: prepared[u.i].prefix, continuations: u.js.map((j) => prepared[u.i].seqs[j].ids) }));
@@ -132,12 +157,18 @@ export async function psemBatch(
         if (!lp || lp.length !== prepared[u.i].seqs[j].ids.length) {
           throw new SidecarError(`score returned ${lp?.length} log-probs for a ${prepared[u.i].seqs[j].ids.length}-token continuation`, "sidecar_bad_result");
         }
-        logprobs[u.i][j] = lp;
-        if (--remaining[u.i] === 0) done++;
+        sent[u.i].set(j, lp);
       });
+      if (--remaining[u.i] === 0) done++;
     });
     opts.onProgress?.(done, items.length);
   }
+  prepared.forEach((p, i) => {
+    p.seqs.forEach((s, j) => {
+      const own = sent[i].get(j);
+      logprobs[i][j] = own ?? (sent[i].get(p.leaves[p.leafOf[j]]) as number[]).slice(0, s.ids.length);
+    });
+  });
 
   return prepared.map((p, i) => {
     const seqLp = p.seqs.map((s, j) => ({ ids: s.ids, logprob: logprobs[i][j].reduce((a, b) => a + b, 0) }));

@@ -11,7 +11,7 @@
  */
 import { setupDirectories, type Config } from "../config.ts";
 import { detectInIds, type Detection } from "../detect/detector.ts";
-import { InputError } from "../errors.ts";
+import { InputError, MappingError } from "../errors.ts";
 import { log } from "../log.ts";
 import { behaviorRow, BEHAVIOR_COLUMNS } from "../metrics/behavior.ts";
 import { suppression } from "../metrics/suppression.ts";
@@ -112,7 +112,16 @@ export async function runStage(cfg: Config, env: RunEnv, opts: RunOptions): Prom
   try {
     for (const chunk of chunks) {
       const recs = chunk.map((i) => opts.prompts[i]);
-      const results = await processChunk(cfg, env, paths, recs);
+      let results: Record<Condition, PerCondition>[];
+      try {
+        results = await processChunk(cfg, env, paths, recs);
+      } catch (e) {
+        if (e instanceof MappingError) {
+          log().error({ record: e.record, file: paths.mappingErrors }, "detection mapping error: run stopped");
+          process.stderr.write(`mapping error record (also in ${paths.mappingErrors}):\n${JSON.stringify(e.record)}\n`);
+        }
+        throw e;
+      }
       for (let j = 0; j < recs.length; j++) {
         writePrompt(cfg, env, paths, recs[j], results[j], chunk[j], Math.floor(chunk[0] / chunkSize));
         count++;

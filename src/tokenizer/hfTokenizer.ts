@@ -105,7 +105,7 @@ export class HfTokenizer implements Tokenizer {
     } else {
       this.idToTok = null;
       if (Array.isArray(vocab)) maxId = vocab.length - 1;
-      else if (vocab && typeof vocab === "object") maxId = Math.max(...Object.values(vocab as Record<string, number>));
+      else if (vocab && typeof vocab === "object") for (const v of Object.values(vocab as Record<string, number>)) maxId = Math.max(maxId, v);
       for (const t of added) maxId = Math.max(maxId, t.id);
     }
     this.vocabSize = maxId + 1;
@@ -159,7 +159,8 @@ export class HfTokenizer implements Tokenizer {
       }
       text = decodeByteLevel(toks);
     } else {
-      text = this.inner.decode([...ids], { skip_special_tokens: skip, clean_up_tokenization_spaces: false });
+      // @lenml throws on an empty list; Python returns ""
+      text = ids.length === 0 ? "" : this.inner.decode([...ids], { skip_special_tokens: skip, clean_up_tokenization_spaces: false });
     }
     return opts.cleanUp ? cleanUpTokenization(text) : text;
   }

@@ -61,7 +61,13 @@ test("P_sem equals the hand-computed sum of pinned probabilities; extensions lea
   // one request, one item carrying every sequence
   const scores = sc.calls.filter((c) => c.op === "score");
   assert.equal(scores.length, 1);
-  assert.equal((scores[0].args.items as unknown[]).length, 1);
+  const sentItems = scores[0].args.items as { continuations: number[][] }[];
+  assert.equal(sentItems.length, 1);
+  // only trie leaves travel: " Paris. " also yields " Paris" and " Paris."
+  const sentConts = sentItems[0].continuations.map((c) => c.join(","));
+  assert.ok(sentConts.length < r.sequences.length, `${sentConts.length} continuations for ${r.sequences.length} sequences`);
+  assert.equal(sentConts.includes(byText.get(" Paris")!.ids.join(",")), false);
+  assert.ok(sentConts.includes(byText.get(" Paris. ")!.ids.join(",")));
 });
 
 test("chunked, single-request and one-per-request modes give identical results", async () => {

@@ -187,6 +187,10 @@ export async function startOpenAIServer(opts: OpenAIServerOptions): Promise<Open
       submissions.push({ batch_id: id, input_file_id: p.input_file_id, n: lines.length, metadata, endpoint: p.endpoint, completion_window: p.completion_window });
       return send(res, 200, obj);
     }
+    if (req.method === "GET" && path === "/batches") {
+      const data = [...batches.values()].map((b) => b.obj).reverse();
+      return send(res, 200, { object: "list", data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: false });
+    }
     m = /^\/batches\/([^/]+)$/.exec(path);
     if (req.method === "GET" && m) {
       const b = batches.get(m[1]);

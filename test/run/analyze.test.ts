@@ -75,3 +75,20 @@ test("when nothing was run then analyze says so", async () => {
   const cfg = testConfig(mkdtempSync(join(tmpdir(), "analyze-")));
   await assert.rejects(analyzeStage(cfg, mockEnv(), { prompts: prompts() }), /no finished prompts/);
 });
+
+test("when the chat format is used then prompts go through the template and attention spans are still found", async () => {
+  const root = mkdtempSync(join(tmpdir(), "analyze-chat-"));
+  const cfg = testConfig(root);
+  cfg.model.promptFormat = "chat";
+  const env = mockEnv();
+  await runStage(cfg, env, { prompts: prompts(2), resume: false, chunkSize: 2 });
+  const chat = env.sidecar.calls.filter((c) => c.op === "chat_template");
+  assert.equal(chat.length, 1);
+  assert.equal((chat[0].args.texts as string[]).length, 4);
+  const s = await analyzeStage(cfg, mockEnv(), { prompts: prompts(2), only: ["attention"] });
+  assert.equal(s.rows.attention, 2 * (3 * 2 + 3 + 1));
+  const { loadTrace, tracePath } = await import("../../src/run/traceFile.ts");
+  const t = loadTrace(tracePath(runPaths(cfg).runs, prompts(1)[0].prompt_id, "negative"));
+  assert.equal(t.meta.prompt_format, "chat");
+  assert.ok(env.sidecar.model.decode(t.promptIds).startsWith("<|user|>Answer with"));
+});

@@ -154,3 +154,26 @@ import * as fs from "node:fs";
 function require_fs() {
   return fs;
 }
+
+test("when a detected X cannot be mapped to tokens then the run stops, records it and writes no marker for that chunk", async () => {
+  const root = tmp();
+  const cfg = testConfig(root);
+  cfg.generation.greedyMaxNewTokens = 10;
+  const env = mockEnv();
+  const m = env.sidecar.model;
+  const honest = env.tokenizer;
+  // A tokenizer whose decode shows city tokens only in long decodes (≥ 10 ids): the full text has X,
+  // but no run of ≤ 8 tokens does, so the detector cannot map the match.
+  const cityIds = new Set([" Paris", " London"].map((w) => m.id(w)));
+  env.tokenizer = {
+    encode: honest.encode,
+    decode: (ids, o) => (ids.length >= 10 ? honest.decode(ids, o) : honest.decode(ids.filter((i) => !cityIds.has(i)), o)),
+  };
+  const p = runPaths(cfg);
+  await assert.rejects(runStage(cfg, env, { prompts: prompts(2), resume: false, chunkSize: 2 }), (e: Error & { code?: string }) => e.code === "mapping_error");
+  const errs = readFileSync(p.mappingErrors, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  assert.ok(errs.length >= 1);
+  assert.equal(errs[0].prompt_id, prompts(1)[0].prompt_id);
+  assert.equal(errs[0].target_word, "Paris");
+  assert.ok(!fs.existsSync(p.progress) || readFileSync(p.progress, "utf8") === "");
+});

@@ -29,13 +29,30 @@ export async function uploadBatchFile(client: OpenAI, file: string): Promise<str
   return f.id;
 }
 
+/** Creates the batch. No SDK retry here: a retried create whose first reply was lost would pay twice. */
 export async function createBatch(client: OpenAI, inputFileId: string, metadata: Record<string, string>): Promise<Batch> {
-  return client.batches.create({
-    input_file_id: inputFileId,
-    endpoint: RESPONSES_ENDPOINT,
-    completion_window: "24h",
-    metadata,
-  });
+  return client.batches.create(
+    {
+      input_file_id: inputFileId,
+      endpoint: RESPONSES_ENDPOINT,
+      completion_window: "24h",
+      metadata,
+    },
+    { maxRetries: 0 },
+  );
+}
+
+/**
+ * A batch already created from this input file for this part (found through batches.list), for the
+ * crash window between `batches.create` returning and the ledger write.
+ */
+export async function findCreatedBatch(client: OpenAI, inputFileId: string, partKey: string, scan = 100): Promise<Batch | null> {
+  let seen = 0;
+  for await (const b of client.batches.list({ limit: Math.min(scan, 100) })) {
+    if (b.input_file_id === inputFileId && (b.metadata as Record<string, string> | null)?.sempress_part === partKey) return b;
+    if (++seen >= scan) break;
+  }
+  return null;
 }
 
 export const TERMINAL: ReadonlySet<Batch["status"]> = new Set(["completed", "expired", "failed", "cancelled"]);

@@ -32,6 +32,9 @@ export interface JobCounts {
   retried: number;
   ok_retry: number;
   dropped: number;
+  /** Why replies were unusable in the first round (each was re-queued once). */
+  reasons_first: Record<FailReason, number>;
+  /** Why the dropped ones were still unusable after their retry. */
   reasons: Record<FailReason, number>;
 }
 
@@ -104,6 +107,7 @@ export async function runJob<T>(ctx: JobContext, key: string, requests: readonly
     retried: 0,
     ok_retry: 0,
     dropped: 0,
+    reasons_first: { api_error: 0, empty: 0, not_json: 0, schema_miss: 0 },
     reasons: { api_error: 0, empty: 0, not_json: 0, schema_miss: 0 },
   };
   const ok = new Map<string, T>();
@@ -113,7 +117,10 @@ export async function runJob<T>(ctx: JobContext, key: string, requests: readonly
     if (c.value !== undefined) {
       ok.set(c.custom_id, c.value);
       counts.ok_first++;
-    } else failed.set(c.custom_id, c);
+    } else {
+      failed.set(c.custom_id, c);
+      counts.reasons_first[c.reason!]++;
+    }
   }
   const retryReqs = requests.filter((r) => failed.has(r.custom_id)).map(strictRetry);
   counts.retried = retryReqs.length;

@@ -6,7 +6,7 @@
 import type OpenAI from "openai";
 import { BatchError } from "../../errors.ts";
 import { log } from "../../log.ts";
-import { createBatch, downloadFile, logPoll, makeOpenAI, uploadBatchFile, waitForBatch, batchErrors, type WaitOptions } from "../batch/client.ts";
+import { createBatch, findCreatedBatch, downloadFile, logPoll, makeOpenAI, uploadBatchFile, waitForBatch, batchErrors, type WaitOptions } from "../batch/client.ts";
 import type { RequestPart } from "../batch/files.ts";
 import type { Ledger } from "../batch/ledger.ts";
 import { parseOutputLines, type OutputLine } from "../batch/output.ts";
@@ -38,11 +38,18 @@ export class OpenAIBatchProvider implements BatchProvider {
     const resubmittable = e?.status === "failed" || e?.status === "cancelled";
     if (!e?.batch_id || resubmittable) {
       const previous = [...(e?.previous_batch_ids ?? []), ...(resubmittable && e?.batch_id ? [e.batch_id] : [])];
-      const inputFileId = await uploadBatchFile(this.api(), part.file);
-      ledger.put(part.partKey, { ...base, input_file_id: inputFileId, batch_id: null, status: "uploaded", previous_batch_ids: previous });
-      const b = await createBatch(this.api(), inputFileId, { sempress_part: part.partKey });
-      e = ledger.put(part.partKey, { ...base, batch_id: b.id, status: b.status });
-      log().info({ part: part.partKey, batch_id: b.id, n: part.n }, `submitted batch ${b.id} (${part.n} requests)`);
+      // Uploaded before a crash: the create may have gone through without reaching the ledger.
+      const adopted = !resubmittable && e?.input_file_id ? await findCreatedBatch(this.api(), e.input_file_id, part.partKey) : null;
+      if (adopted) {
+        e = ledger.put(part.partKey, { ...base, batch_id: adopted.id, status: adopted.status });
+        log().info({ part: part.partKey, batch_id: adopted.id }, `found batch ${adopted.id} created before a crash; not resubmitting`);
+      } else {
+        const inputFileId = await uploadBatchFile(this.api(), part.file);
+        ledger.put(part.partKey, { ...base, input_file_id: inputFileId, batch_id: null, status: "uploaded", previous_batch_ids: previous });
+        const b = await createBatch(this.api(), inputFileId, { sempress_part: part.partKey });
+        e = ledger.put(part.partKey, { ...base, batch_id: b.id, status: b.status });
+        log().info({ part: part.partKey, batch_id: b.id, n: part.n }, `submitted batch ${b.id} (${part.n} requests)`);
+      }
     } else {
       log().info({ part: part.partKey, batch_id: e.batch_id }, `resuming recorded batch ${e.batch_id}`);
     }

@@ -43,7 +43,7 @@ export function build(ctx: FigureContext): FigureSpec {
         Plot.dot(pts, { x: "x", y: "y", r: 3, fill: (d) => (d.outcome === "failure" ? COLORS.failure : COLORS.success), fillOpacity: 0.5 }),
         Plot.ruleX(means, { x: "x", y1: "ci_low", y2: "ci_high", stroke: COLORS.ink, strokeWidth: 2.5 }),
         Plot.ruleY(means, { x1: (d) => d.x - 0.2, x2: (d) => d.x + 0.2, y: "estimate", stroke: COLORS.ink, strokeWidth: 3 }),
-        Plot.text(means, { y: "estimate", text: (d) => `${d.estimate!.toFixed(3)} (n=${d.n})`, x: (d) => d.x + 0.22, textAnchor: "start", fill: COLORS.ink, fontSize: 11, fontWeight: "bold" }),
+        Plot.text(means, { y: "estimate", text: (d) => `${d.estimate!.toFixed(3)} (n=${d.n})`, x: (d) => d.x + 0.22, textAnchor: "start", fill: COLORS.ink, stroke: "white", strokeWidth: 4, fontSize: 11, fontWeight: "bold" }),
       ],
     },
     caption: "PI > 0: the decision step attends more to the quoted target word than to the negation \"Do not use\".",

@@ -53,7 +53,7 @@ export function build(ctx: FigureContext): FigureSpec {
         Plot.dot(base, { x: (d) => at(d) - 0.012, y: "estimate", fill: COLORS.baseline, r: 4 }),
         Plot.ruleX(neg, { x: at, y1: "ci_low", y2: "ci_high", stroke: COLORS.negative, strokeWidth: 2 }),
         Plot.dot(neg, { x: at, y: "estimate", fill: COLORS.negative, stroke: "white", r: 5 }),
-        Plot.text(vb.negative, { x: "p0_mid", text: (d) => `n=${d.n_prompts}`, frameAnchor: "top", dy: 10, fill: "#444444", fontSize: 11 }),
+        Plot.text(vb.negative, { x: "p0_mid", text: (d) => `n=${d.n_prompts}`, frameAnchor: "top", dy: 10, fill: "#444444", stroke: "white", strokeWidth: 4, fontSize: 11 }),
       ],
     },
     caption:

@@ -139,3 +139,23 @@ test("a finished part is read back from disk on a rerun, never requested again",
     await t.done();
   }
 });
+
+test("a batch created just before a crash (uploaded, id not yet recorded) is found and adopted, not resubmitted", async () => {
+  const t = await setup();
+  try {
+    const { makeOpenAI, uploadBatchFile, createBatch } = await import("../../../src/dataset/batch/client.ts");
+    const { writeBatchRequests } = await import("../../../src/dataset/batch/files.ts");
+    const reqs = t.requests.filter((r) => r.custom_id === "val:ok");
+    const [part] = writeBatchRequests(t.dir, "validate", reqs);
+    const client = makeOpenAI({ baseURL: t.srv.baseURL, apiKey: TEST_KEY });
+    const fileId = await uploadBatchFile(client, part.file);
+    t.ledger.put(part.partKey, { provider: "openai", requests_file: part.file, requests_sha256: part.sha256, n_requests: 1, input_file_id: fileId, status: "uploaded" });
+    const created = await createBatch(client, fileId, { sempress_part: part.partKey });
+    const res = await runJob(t.ctx, "validate", reqs, ValidationReply);
+    assert.equal(res.ok.size, 1);
+    assert.equal(t.srv.submissions.length, 1, "no second submission");
+    assert.equal(t.ledger.get(part.partKey)?.batch_id, created.id);
+  } finally {
+    await t.done();
+  }
+});

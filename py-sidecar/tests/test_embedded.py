@@ -1,0 +1,40 @@
+"""The embedded default model (slow: loads a real GGUF). Deselect with -m 'not embedded'."""
+import pytest
+
+FRANCE = "Answer with exactly one English word.\nQuestion: What is the capital of France?\nAnswer:"
+
+pytestmark = pytest.mark.embedded
+
+
+@pytest.fixture(scope="module")
+def emb_ctx():
+    from sempress_sidecar import embedded
+    from sempress_sidecar.loading import build_context
+
+    try:
+        embedded.resolve()
+    except embedded.EmbeddedMissing as e:
+        pytest.fail(f"embedded model not installed: {e}")
+    return build_context("default")
+
+
+def test_embedded_model_answers_the_france_question(emb_ctx, ops):
+    ids = ops(emb_ctx, "tokenize", texts=[FRANCE], add_special_tokens=True)["ids"][0]
+    seq = ops(emb_ctx, "generate", prompts=[ids], max_new_tokens=4, do_sample=False)["sequences"][0][0]
+    text = ops(emb_ctx, "decode", ids=[seq])["texts"][0]
+    assert text.strip(), seq
+    assert "paris" in text.lower()
+
+
+def test_embedded_hello_describes_a_real_model(emb_ctx, ops):
+    h = ops(emb_ctx, "hello")
+    assert h["model_source"] == "embedded" and h["n_layers"] >= 12
+    assert h["tokenizer_json"].startswith("{") and h["eos_token_ids"]
+
+
+def test_embedded_score_prefers_the_right_answer(emb_ctx, ops):
+    tok = emb_ctx.tokenizer
+    ids = tok(FRANCE, add_special_tokens=True)["input_ids"]
+    paris, tokyo = (tok(w, add_special_tokens=False)["input_ids"] for w in (" Paris", " Tokyo"))
+    lp = ops(emb_ctx, "score", items=[{"prefix": ids, "continuations": [paris, tokyo]}])["logprobs"][0]
+    assert sum(lp[0]) > sum(lp[1])

@@ -1,0 +1,58 @@
+/**
+ * The TS tokenizer built from a sidecar's hello equals that sidecar's own Python tokenizer (its
+ * `tokenize` and `decode` ops), for the embedded default model (SmolLM2, a GGUF-converted
+ * tokenizer.json) — a second tokenizer family besides Qwen. Every prefix of every id sequence is
+ * decoded on both sides. Skipped without the venv or the embedded model.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { loadConfig } from "../../src/config.ts";
+import { connectSidecar, type SidecarClient } from "../../src/rpc/client.ts";
+import { HfTokenizer } from "../../src/tokenizer/hfTokenizer.ts";
+import { generateIdSequences, generateStrings } from "./tokStrings.ts";
+
+const MODEL = process.env.SEMPRESS_TOK_XCHECK_MODEL ?? "default";
+const HAVE_PY = existsSync(".venv/bin/python");
+let sc: SidecarClient | null = null;
+let tok: HfTokenizer;
+let startError: Error | null = null;
+
+before(async () => {
+  if (!HAVE_PY) return;
+  try {
+    sc = await connectSidecar(loadConfig({ flags: { model: { id: MODEL } } as never, env: {} }));
+    tok = HfTokenizer.fromHello(await sc.hello());
+  } catch (e) {
+    startError = e as Error;
+  }
+});
+
+after(async () => {
+  await sc?.close();
+});
+
+test(`TS encode equals the ${MODEL} sidecar's tokenize on 400 mixed strings`, { skip: !HAVE_PY }, async (t) => {
+  if (startError) return t.skip(`sidecar for ${MODEL} unavailable: ${startError.message.split("\n")[0]}`);
+  const strings = generateStrings(400, 4321);
+  const py = await (sc as SidecarClient).tokenize(strings, false);
+  strings.forEach((s, i) => assert.deepEqual(tok.encode(s), py.ids[i], JSON.stringify(s)));
+});
+
+test(`TS decode of every prefix equals the ${MODEL} sidecar's decode`, { skip: !HAVE_PY }, async (t) => {
+  if (startError) return t.skip(`sidecar for ${MODEL} unavailable: ${startError.message.split("\n")[0]}`);
+  const c = sc as SidecarClient;
+  const hello = await c.hello();
+  const strings = generateStrings(200, 999);
+  const special = [hello.eos_token_ids[0], hello.bos_token_id, hello.pad_token_id].filter((x): x is number => typeof x === "number");
+  const seqs = [...strings.map((s) => tok.encode(s)), ...generateIdSequences(200, tok.vocabSize, special, 17)];
+  const prefixes = seqs.flatMap((ids) => ids.map((_, i) => ids.slice(0, i + 1)));
+  const py = await c.decode(prefixes, true);
+  let fffd = 0;
+  prefixes.forEach((p, i) => {
+    const mine = tok.decode(p);
+    if (mine.includes("\uFFFD")) fffd++;
+    assert.equal(mine, py[i], `ids ${p}`);
+  });
+  t.diagnostic(`${prefixes.length} prefixes, ${fffd} with U+FFFD`);
+});

@@ -69,7 +69,7 @@ def naive(ctx: Any, items: list[dict], sites: list[str], per_variant: bool) -> i
         key = (r.item, r.variant, r.cont) if per_variant else (r.item, r.variant)
         groups.setdefault(key, []).append(r)
     for g in groups.values():
-        mech._score_rows(ctx, g, prepared, recs)
+        mech._score_rows(ctx, g, recs)
     return len(groups) + len(items)
 
 
@@ -132,8 +132,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--sites", default="resid,attn")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--max-batch-tokens", type=int, default=None)
+    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (1 is steadier on a busy box)")
     ap.add_argument("--no-per-variant", action="store_true", help="skip the slowest loop (big models)")
     a = ap.parse_args(argv)
+    if a.threads:
+        torch.set_num_threads(a.threads)
     if a.model == "tiny":
         ctx = tiny_ctx(n_layers=a.tiny_layers, max_batch_tokens=a.max_batch_tokens or 4096)
     else:

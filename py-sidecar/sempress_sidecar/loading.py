@@ -120,13 +120,20 @@ def _model_kwargs(device: torch.device, dtype: torch.dtype) -> dict:
 
 
 def _from_pretrained(cls: Any, *a: Any, **kw: Any) -> Any:
-    """from_pretrained with ``dtype`` (transformers ≥4.56) falling back to ``torch_dtype``."""
+    """from_pretrained with ``dtype`` (transformers ≥4.56) falling back to ``torch_dtype``, and sdpa
+    falling back to eager attention for architectures without an sdpa kernel."""
     try:
         return cls.from_pretrained(*a, **kw)
     except TypeError as e:
-        if "dtype" not in str(e):
+        if "dtype" not in str(e) or "dtype" not in kw:
             raise
         kw["torch_dtype"] = kw.pop("dtype")
+        return _from_pretrained(cls, *a, **kw)
+    except ValueError as e:
+        if kw.get("attn_implementation") != "sdpa" or "sdpa" not in str(e).lower():
+            raise
+        log.warning("no sdpa attention for this architecture; loading with eager attention")
+        kw["attn_implementation"] = "eager"
         return cls.from_pretrained(*a, **kw)
 
 

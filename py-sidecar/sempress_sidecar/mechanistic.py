@@ -242,7 +242,7 @@ def _build_rows(items: list[dict], sites: list[str]) -> list[_Row]:
     return rows
 
 
-def _score_rows(ctx: Any, chunk_rows: list[_Row], items: list[dict], recs: list[dict[str, torch.Tensor]]):
+def _score_rows(ctx: Any, chunk_rows: list[_Row], recs: list[dict[str, torch.Tensor]]) -> list[tuple[list[float], int]]:
     """One right-padded forward of ``chunk_rows`` with one write hook per (site, layer) present.
     Returns per row (logprobs of its continuation tokens, argmax at the patch position)."""
     batch = make_batch(ctx, [r.ids for r in chunk_rows], left=False)
@@ -258,23 +258,22 @@ def _score_rows(ctx: Any, chunk_rows: list[_Row], items: list[dict], recs: list[
     with hooks(ctx.layers(), fns), torch.inference_mode():
         final = run_backbone(ctx, batch)  # [B, T, H], normed
         # positions whose logits we need: patch_col .. end-1 (predicting the continuation tokens)
-        row_idx, col_idx, spans = [], [], []
+        row_idx, col_idx, targets, spans = [], [], [], []
         for b, r in enumerate(chunk_rows):
-            n_pred = max(len(r.ids) - 1 - r.patch_col, 1)
+            n_pred = max(len(r.ids) - 1 - r.patch_col, 1)  # a target-only row still needs its argmax
             spans.append((len(row_idx), n_pred))
-            row_idx.extend([b] * n_pred)
-            col_idx.extend(range(r.patch_col, r.patch_col + n_pred))
+            for c in range(r.patch_col, r.patch_col + n_pred):
+                row_idx.append(b)
+                col_idx.append(c)
+                targets.append(r.ids[c + 1] if c + 1 < len(r.ids) else 0)
         ri = torch.tensor(row_idx, device=final.device)
         ci = torch.tensor(col_idx, device=final.device)
-        targets = [r.ids[c + 1] if c + 1 < len(r.ids) else -1 for r, c in
-                   ((chunk_rows[b], c) for b, c in zip(row_idx, col_idx))]
-        tg = torch.tensor(targets, device=final.device)
         lp_all, am_all = [], []
         for s in range(0, len(row_idx), LOGIT_BLOCK):
             h = final[ri[s:s + LOGIT_BLOCK], ci[s:s + LOGIT_BLOCK]]
             logp = torch.log_softmax(ctx.logits_from_hidden(h, normed=True).float(), dim=-1)
-            t = tg[s:s + LOGIT_BLOCK]
-            lp_all.append(logp.gather(1, t.clamp(min=0)[:, None])[:, 0])
+            t = torch.tensor(targets[s:s + LOGIT_BLOCK], device=logp.device)
+            lp_all.append(logp.gather(1, t[:, None])[:, 0])
             am_all.append(logp.argmax(dim=-1))
         lp = torch.cat(lp_all).tolist()
         am = torch.cat(am_all).tolist()
@@ -310,7 +309,7 @@ def op_patch(ctx: Any, args: dict) -> dict:
     chunks = chunk_by_tokens([len(r.ids) for r in rows], ctx.max_batch_tokens)
     log.debug("patch: %d items, %d rows in %d forward passes", len(items), len(rows), len(chunks))
     for chunk in chunks:
-        for b, res in zip(chunk, _score_rows(ctx, [rows[b] for b in chunk], items, recs)):
+        for b, res in zip(chunk, _score_rows(ctx, [rows[b] for b in chunk], recs)):
             scored[b] = res
     return {"items": _assemble(items, sites, rows, scored)}
 

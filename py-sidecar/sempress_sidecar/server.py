@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import traceback
 from typing import Any
 
@@ -55,7 +56,9 @@ def handle(ctx: ModelContext, payload: bytes) -> tuple[dict, bool]:
             raise P.UnknownOp(f"unknown op {op!r}; known: {', '.join(sorted(WHITELIST))}")
         args = parse(raw_args)
         log.info("op %s", op)
+        t0 = time.perf_counter()
         result = fn(ctx, args)
+        log.info("op %s done in %.0f ms", op, (time.perf_counter() - t0) * 1000)
         return {"v": P.PROTOCOL_VERSION, "id": rid, "ok": True, "result": result}, op == "shutdown"
     except P.SidecarError as e:
         log.warning("%s: %s", e.code, e)

@@ -29,6 +29,19 @@ def tiny_ctx():
 
 
 @pytest.fixture(scope="session")
+def embedded_ctx():
+    """The embedded default model (slow to load: share this one fixture across test files)."""
+    from sempress_sidecar import embedded
+    from sempress_sidecar.loading import build_context
+
+    try:
+        embedded.resolve()
+    except embedded.EmbeddedMissing as e:
+        pytest.fail(f"embedded model not installed: {e}")
+    return build_context("default")
+
+
+@pytest.fixture(scope="session")
 def ops():
     from sempress_sidecar.ops import WHITELIST
     from sempress_sidecar.protocol import ARG_PARSERS

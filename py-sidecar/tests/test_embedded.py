@@ -7,15 +7,8 @@ pytestmark = pytest.mark.embedded
 
 
 @pytest.fixture(scope="module")
-def emb_ctx():
-    from sempress_sidecar import embedded
-    from sempress_sidecar.loading import build_context
-
-    try:
-        embedded.resolve()
-    except embedded.EmbeddedMissing as e:
-        pytest.fail(f"embedded model not installed: {e}")
-    return build_context("default")
+def emb_ctx(embedded_ctx):
+    return embedded_ctx
 
 
 def test_embedded_model_answers_the_france_question(emb_ctx, ops):
@@ -38,3 +31,11 @@ def test_embedded_score_prefers_the_right_answer(emb_ctx, ops):
     paris, tokyo = (tok(w, add_special_tokens=False)["input_ids"] for w in (" Paris", " Tokyo"))
     lp = ops(emb_ctx, "score", items=[{"prefix": ids, "continuations": [paris, tokyo]}])["logprobs"][0]
     assert sum(lp[0]) > sum(lp[1])
+
+
+def test_embedded_hello_fits_in_one_msgpack_reply(emb_ctx, ops):
+    import msgpack
+
+    h = ops(emb_ctx, "hello")
+    back = msgpack.unpackb(msgpack.packb(h, use_bin_type=True), raw=False)
+    assert back["tokenizer_config"]["add_bos_token"] is True  # Gemma needs <bos> in front of raw prompts

@@ -350,6 +350,23 @@ def test_chunk_by_tokens_respects_the_budget():
     assert chunk_by_tokens([], 10) == []
 
 
+def test_patch_bench_counts_one_row_pass_for_the_whole_sweep():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "patch_bench.py"
+    spec = importlib.util.spec_from_file_location("patch_bench", path)
+    pb = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pb)
+    ctx = pb.tiny_ctx(n_layers=2)
+    res = pb.bench(ctx, n_items=1, target_len=10, n_conts=3, cont_len=2, repeats=1)
+    assert res["layer_patches"] == 4
+    assert res["batched"]["forward_passes"] == 2  # sources + every row in one pass
+    assert res["per_layer"]["forward_passes"] == 1 + (1 + 4)  # sources + clean + one per (site, layer)
+    assert res["per_variant"]["forward_passes"] == 1 + (1 + 4) * 3
+    assert res["batched"]["layer_patches_per_s"] > 0 and res["speedup_vs_per_variant"] > 0
+
+
 # ---------------------------------------------------------------- through the sidecar's dispatch
 
 def test_ops_are_reachable_through_the_whitelist_with_protocol_defaults(tiny_ctx, ops):

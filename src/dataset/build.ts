@@ -4,7 +4,7 @@
  * outputs exist; batches inside a step resume from data/logs/batches.json, so nothing is submitted
  * twice. The log directory is checked for writability before any provider is touched.
  */
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, renameSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { configHash, setupDirectories, type Config } from "../config.ts";
 import { ConfigError } from "../errors.ts";
@@ -85,6 +85,9 @@ function startFresh(paths: DatasetPaths): void {
     );
   }
   for (const f of [paths.manifest, paths.ledger]) if (existsSync(f)) renameSync(f, f.replace(/\.json$/, ".prev.json"));
+  // Intermediates of the previous build (a half-written probe file among them) must not leak in.
+  rmSync(paths.steps, { recursive: true, force: true });
+  mkdirSync(paths.steps, { recursive: true });
 }
 
 export async function buildDataset(cfg: Config, opts: BuildOptions): Promise<BuildResult> {
@@ -95,8 +98,8 @@ export async function buildDataset(cfg: Config, opts: BuildOptions): Promise<Bui
   if (opts.resume && prev && prev.config_hash !== hash) {
     throw new ConfigError(`--resume: config differs from the build recorded in ${paths.manifest} (hash ${prev.config_hash} ≠ ${hash})`, "resume_config_changed");
   }
-  if (!opts.resume) startFresh(paths);
   const provider = opts.provider ?? makeProvider(cfg);
+  if (!opts.resume) startFresh(paths);
   const manifest: Manifest = opts.resume && prev ? prev : { config_hash: hash, provider: provider.name, probe: opts.probe.probeName ?? "custom", steps: {} };
   writeManifest(paths.manifest, manifest);
   const ctx: StepContext = { cfg, paths, provider, ledger: new Ledger(paths.ledger), probe: opts.probe, generatedSource: generatedSource(provider), limits: opts.limits };

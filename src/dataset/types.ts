@@ -17,7 +17,7 @@ export const Candidate = z.object({
   target_word: z.string(),
   target_word_normalized: z.string(),
   template_id: z.string(),
-  /** idioms_csv | wikidata | wikidata_cache | llm | replay_demo | replay */
+  /** idioms_csv | wikidata | wikidata_cache | world_countries_cache (shipped cache, not Wikidata) | llm | replay | replay_demo */
   source: z.string(),
   subject: z.string().nullable(),
   relation: z.string().nullable(),

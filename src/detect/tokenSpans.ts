@@ -11,9 +11,11 @@
  * What we do instead (all on the final text T = decode(ids)):
  *  - stable_i = length of the longest common prefix of decode(ids[:i]) and T (snapped to a code point
  *    boundary, made non-decreasing, capped at |T|): the characters finished before token i.
- *  - pending_i = code points of decode(ids[:i]) beyond stable_i (the provisional U+FFFD: 0 or 1).
- *  - token i TOUCHES [stable_i, end_i) with end_i = stable_{i+1} advanced by pending_{i+1} code points
- *    of T (capped at |T|, never below stable_{i+1}).
+ *  - pending_i = whether decode(ids[:i]) shows anything beyond stable_i (a provisional U+FFFD for a
+ *    started character: one with byte-level BPE, one per byte with SentencePiece byte fallback —
+ *    either way it stands for the ONE character in progress).
+ *  - token i TOUCHES [stable_i, end_i) with end_i = stable_{i+1}, plus one code point of T when
+ *    pending_{i+1} (capped at |T|).
  * So every token that contributes a byte to a character touches it: a split character lies in the
  * spans of all its tokens, spans of neighbouring tokens may share that one character, and a token
  * with no visible output (a skipped special token) has an empty span. For text without split
@@ -90,7 +92,7 @@ export function spansFromPrefixes(text: string, prefixes: readonly string[]): To
   const spans: TokenSpan[] = [];
   const rawSpans: TokenSpan[] = [];
   for (let i = 0; i < n; i++) {
-    const end = Math.max(stable[i + 1], advanceCodePoints(text, stable[i + 1], pending[i + 1]));
+    const end = advanceCodePoints(text, stable[i + 1], pending[i + 1] > 0 ? 1 : 0);
     spans.push({ start: stable[i], end: Math.min(end, text.length) });
     rawSpans.push({ start: prefixes[i].length, end: prefixes[i + 1].length });
   }

@@ -8,9 +8,10 @@
  *
  * One score item per prompt carries all its sequences as continuations, so the sidecar runs the
  * prompt's forward pass once and shares it; many prompts travel per request, chunked by the
- * sidecar's token budget. The prompt is the FINAL text (raw, or already chat-formatted), encoded
- * without special tokens unless `addSpecialTokens` (then only leading specials such as BOS may be
- * added). Use the same prompt ids for generation so P_sem and behaviour see the same input.
+ * sidecar's token budget. The prompt is the FINAL text (raw, or already chat-formatted); the
+ * prefix scored is `tokenizer.encodePrompt(prompt)` (BOS in front when the model adds one), and
+ * S(X) is split off encode(prompt) without special tokens. Generation must use the same
+ * `encodePrompt` ids (each result carries them as prompt_ids) so P_sem and behaviour see one input.
  */
 import { InputError, SidecarError } from "../errors.ts";
 import { chunkBySize } from "../rpc/ops.ts";
@@ -49,8 +50,6 @@ export interface PsemOptions {
   maxBatchTokens?: number;
   /** Send every (prompt, sequence) pair as its own request: the unbatched reference for benchmarks. */
   onePerRequest?: boolean;
-  /** Encode the prompt with the tokenizer's special tokens (BOS). Default false. */
-  addSpecialTokens?: boolean;
   timeoutMs?: number;
   /** Called after each request with the number of prompts finished so far. */
   onProgress?: (done: number, total: number) => void;
@@ -99,17 +98,14 @@ function leavesOf(seqs: readonly VariantSequence[]): { leaves: number[]; leafOf:
   return { leaves, leafOf };
 }
 
-function prepare(tokenizer: Tokenizer, item: PsemItem, addSpecial: boolean): Prepared {
+function prepare(tokenizer: Tokenizer, item: PsemItem): Prepared {
   if (item.prompt.length === 0) throw new InputError("P_sem needs a non-empty prompt");
   const plain = tokenizer.encode(item.prompt);
   const v = variantSequences(tokenizer, item.prompt, item.target, plain);
-  let prefix = plain;
-  if (addSpecial) {
-    prefix = tokenizer.encode(item.prompt, { addSpecialTokens: true });
-    const lead = prefix.length - plain.length;
-    if (lead < 0 || prefix.slice(lead).join(",") !== plain.join(",")) {
-      throw new InputError("the tokenizer adds special tokens after the prompt; P_sem needs them at the start only");
-    }
+  const prefix = tokenizer.encodePrompt ? tokenizer.encodePrompt(item.prompt) : plain;
+  const lead = prefix.length - plain.length;
+  if (lead < 0 || prefix.slice(lead).join(",") !== plain.join(",")) {
+    throw new InputError("encodePrompt may only add tokens in front of the prompt's own ids");
   }
   if (prefix.length === 0) throw new InputError(`prompt ${JSON.stringify(item.prompt.slice(0, 40))} encodes to no tokens`);
   return { prefix, seqs: v.sequences, ...leavesOf(v.sequences) };
@@ -122,7 +118,7 @@ export async function psemBatch(
   items: readonly PsemItem[],
   opts: PsemOptions = {},
 ): Promise<PsemResult[]> {
-  const prepared = items.map((it) => prepare(tokenizer, it, opts.addSpecialTokens ?? false));
+  const prepared = items.map((it) => prepare(tokenizer, it));
   const logprobs: number[][][] = prepared.map((p) => p.seqs.map(() => []));
   const hello = await sidecar.hello();
   const budget = Math.max(1, Math.min(hello.max_batch_tokens, opts.maxBatchTokens ?? Infinity));

@@ -93,6 +93,8 @@ export class SidecarClient extends SidecarBase {
   private closed = false;
   private closing = false;
   private crashesInARow = 0;
+  /** The last global seed set, re-applied to a restarted sidecar (its torch state is fresh). */
+  private lastSeed: number | undefined;
   /** Replies dropped because their request had already timed out or finished (for tests and logs). */
   staleReplies = 0;
 
@@ -129,7 +131,9 @@ export class SidecarClient extends SidecarBase {
   async call<O extends Op>(op: O, args: OpArgs<O>, opts: CallOpts = {}): Promise<OpResult<O>> {
     const parsed = validateArgs(op, args);
     await this.start();
-    return this.send(op, parsed, opts.timeoutMs ?? this.opts.requestTimeoutMs) as Promise<OpResult<O>>;
+    const result = (await this.send(op, parsed, opts.timeoutMs ?? this.opts.requestTimeoutMs)) as OpResult<O>;
+    if (op === "set_seed") this.lastSeed = parsed.seed as number;
+    return result;
   }
 
   async close(): Promise<void> {
@@ -210,6 +214,7 @@ export class SidecarClient extends SidecarBase {
       }
       throw e;
     }
+    if (this.lastSeed !== undefined) await this.send("set_seed", { seed: this.lastSeed }, this.opts.requestTimeoutMs, gen);
     this.helloResult = hello;
     log().info({ model: hello.model_id, device: hello.device, dtype: hello.dtype, pid: hello.pid, ms: Date.now() - t0 }, "sidecar ready");
     return hello;

@@ -29,7 +29,7 @@ export function encodeErr(id: string | null, error: RemoteError): Buffer {
   return pack({ v: PROTOCOL_VERSION, id, ok: false, error });
 }
 
-/** Decodes one reply frame; null when it is not a well-formed reply envelope (the caller logs and drops it). */
+/** Decodes one reply frame, or says why it is not a well-formed reply envelope (the caller logs and drops it). */
 export function decodeReply(bytes: Uint8Array): { reply: Reply } | { problem: string } {
   let raw: unknown;
   try {

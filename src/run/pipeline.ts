@@ -17,8 +17,8 @@ import type { RunEnv } from "./env.ts";
 import { loadPrompts } from "./prompts.ts";
 import { runStage, type RunSummary } from "./runner.ts";
 
-export const DEFAULT_PIPELINE_LIMIT = 40;
-export const DEFAULT_PATCH_LIMIT = 12;
+export const DEFAULT_PIPELINE_LIMIT = 30;
+export const DEFAULT_PATCH_LIMIT = 8;
 
 export interface PipelineOptions {
   resume?: boolean;

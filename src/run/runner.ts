@@ -9,6 +9,7 @@
  * Prompts go in fixed chunks by index, so the sidecar batches are the same whether or not the run was
  * interrupted; see ./outputs.ts for the resume rule. Detection mapping errors stop the run.
  */
+import { existsSync, readFileSync } from "node:fs";
 import { setupDirectories, type Config } from "../config.ts";
 import { detectInIds, type Detection } from "../detect/detector.ts";
 import { InputError, MappingError } from "../errors.ts";
@@ -37,6 +38,21 @@ import { tracePath, writeTrace } from "./traceFile.ts";
 
 export const CONDITIONS: readonly Condition[] = ["baseline", "negative"];
 export const DEFAULT_CHUNK = 8;
+
+/** Prompts per chunk: 8 on CPU-sized profiles, 32 on the paper profile (GPU batches). */
+export function defaultChunk(cfg: Pick<Config, "profile">): number {
+  return cfg.profile === "paper" ? 32 : DEFAULT_CHUNK;
+}
+
+function recordedChunkSize(manifest: string): number | null {
+  if (!existsSync(manifest)) return null;
+  try {
+    const n = (JSON.parse(readFileSync(manifest, "utf8")) as { run?: { chunk_size?: unknown } }).run?.chunk_size;
+    return typeof n === "number" && Number.isInteger(n) && n > 0 ? n : null;
+  } catch {
+    return null;
+  }
+}
 
 export const PSEM_COLUMNS = [
   "prompt_id",
@@ -90,7 +106,8 @@ export async function runStage(cfg: Config, env: RunEnv, opts: RunOptions): Prom
   const t0 = Date.now();
   setupDirectories(cfg);
   const paths = runPaths(cfg);
-  const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK;
+  // A resume keeps the chunking of the run it continues (run.json), unless told otherwise.
+  const chunkSize = opts.chunkSize ?? (opts.resume ? recordedChunkSize(paths.manifest) : null) ?? defaultChunk(cfg);
   const ids = opts.prompts.map((p) => p.prompt_id);
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);
   if (dup !== undefined) throw new InputError(`${opts.promptsFile ?? "prompts"}: duplicate prompt_id ${dup}`);
@@ -146,7 +163,7 @@ async function processChunk(cfg: Config, env: RunEnv, paths: RunPaths, recs: rea
   // Order everywhere: rec0 baseline, rec0 negative, rec1 baseline, ...
   const jobs = recs.flatMap((rec) => CONDITIONS.map((condition) => ({ rec, condition })));
   const built = await buildPrompts(cfg, env, jobs);
-  const inputIds = built.map((b) => env.tokenizer.encode(b.text));
+  const inputIds = built.map((b) => env.tokenizer.encodePrompt?.(b.text) ?? env.tokenizer.encode(b.text)); // same ids as psemBatch scores (BOS when the model adds one)
   const traces = await env.sidecar.trace(inputIds, g.greedyMaxNewTokens, g.traceMode);
   const seeds = jobs.map((j) => samplingSeed(cfg, j.rec.prompt_id, j.condition));
   const sampled = await env.sidecar.generate(

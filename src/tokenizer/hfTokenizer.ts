@@ -4,9 +4,10 @@
  *
  * - encode: @lenml/tokenizers (a port of transformers.js) — normalizer, pre-tokenizer, BPE, added
  *   tokens. Checked token-for-token against Python in test/tokenizer/hfTokenizer.test.ts.
- * - decode: for byte-level BPE (GPT-2 / Qwen / SmolLM) our own decoder in ./byteLevel.ts, which
- *   mirrors the Rust decoder transformers calls (all bytes concatenated, one lossy UTF-8 decode, so a
- *   truncated character is one U+FFFD exactly as in Python); other decoders fall back to @lenml.
+ * - decode: our own implementation of the decoder chain (./decoders.ts: ByteLevel for GPT-2 / Qwen /
+ *   SmolLM, Replace + ByteFallback + Fuse (+ Strip / Metaspace) for Gemma / Llama), mirroring the
+ *   Rust decoders transformers calls, so partial UTF-8 decodes to the same U+FFFD as in Python;
+ *   unsupported decoder types fall back to @lenml.
  *   Options follow DESIGN.md "Detection": skip special tokens, NO clean-up of tokenization spaces
  *   (the sidecar's `decode` op does the same). Special = added tokens flagged `special` in
  *   tokenizer.json, the set Rust skips; non-special added tokens (Qwen3's `<think>`) stay.
@@ -16,7 +17,7 @@ import { dirname, join } from "node:path";
 import { createRequire } from "node:module";
 import { TokenizerLoader } from "@lenml/tokenizers";
 import { InputError } from "../errors.ts";
-import { decodeByteLevel } from "./byteLevel.ts";
+import { buildDecoder, type DecodeChain } from "./decoders.ts";
 
 export interface EncodeOptions {
   /** Add the post-processor's special tokens (BOS/EOS). Default false. */
@@ -34,6 +35,8 @@ export interface DecodeOptions {
 export interface Tokenizer {
   encode(text: string, opts?: EncodeOptions): number[];
   decode(ids: readonly number[], opts?: DecodeOptions): string;
+  /** Prompt ids as the model sees them (BOS added when the model wants it); default encode(text). */
+  encodePrompt?(text: string): number[];
 }
 
 interface AddedToken {
@@ -47,15 +50,6 @@ interface LenmlTokenizer {
   decode(ids: number[], opts: { skip_special_tokens: boolean; clean_up_tokenization_spaces: boolean }): string;
 }
 
-function isByteLevelDecoder(decoder: unknown): boolean {
-  if (!decoder || typeof decoder !== "object") return false;
-  const d = decoder as { type?: string; decoders?: unknown[] };
-  if (d.type === "ByteLevel") return true;
-  if (d.type === "Sequence" && Array.isArray(d.decoders) && d.decoders.length > 0) {
-    return d.decoders.every(isByteLevelDecoder);
-  }
-  return false;
-}
 
 /** transformers' clean_up_tokenization (used only when cleanUp is asked for). */
 function cleanUpTokenization(text: string): string {
@@ -74,8 +68,12 @@ function cleanUpTokenization(text: string): string {
 
 export class HfTokenizer implements Tokenizer {
   private readonly inner: LenmlTokenizer;
-  /** id → token string for byte-level decoding (vocab + added tokens); null when not byte-level. */
+  /** id → token string (vocab + added tokens); null when the vocab format is unknown. */
   private readonly idToTok: Map<number, string> | null;
+  /** Our decoder chain; null → @lenml decodes. */
+  private readonly chain: DecodeChain | null;
+  /** BOS id to put before a prompt (tokenizer_config add_bos_token), or null. */
+  readonly promptBosId: number | null;
   private readonly specialIds: ReadonlySet<number>;
   private tokToId?: Map<string, number>;
   readonly addedTokens: readonly AddedToken[];
@@ -95,19 +93,23 @@ export class HfTokenizer implements Tokenizer {
     this.specialIds = new Set(added.filter((t) => t.special).map((t) => t.id));
     const model = tokenizerJson.model as { vocab?: unknown } | undefined;
     const vocab = model?.vocab;
-    let maxId = -1;
-    if (isByteLevelDecoder(tokenizerJson.decoder) && vocab && typeof vocab === "object" && !Array.isArray(vocab)) {
-      const m = new Map<number, string>();
+    let m: Map<number, string> | null = new Map<number, string>();
+    if (Array.isArray(vocab)) {
+      // Unigram: [[piece, score], ...]
+      vocab.forEach((e, id) => m!.set(id, Array.isArray(e) ? String(e[0]) : String(e)));
+    } else if (vocab && typeof vocab === "object") {
       for (const [tok, id] of Object.entries(vocab as Record<string, number>)) m.set(id, tok);
-      for (const t of added) m.set(t.id, t.content);
-      this.idToTok = m;
-      for (const id of m.keys()) maxId = Math.max(maxId, id);
-    } else {
-      this.idToTok = null;
-      if (Array.isArray(vocab)) maxId = vocab.length - 1;
-      else if (vocab && typeof vocab === "object") for (const v of Object.values(vocab as Record<string, number>)) maxId = Math.max(maxId, v);
-      for (const t of added) maxId = Math.max(maxId, t.id);
-    }
+    } else m = null;
+    if (m) for (const t of added) m.set(t.id, t.content);
+    this.idToTok = m;
+    this.chain = m ? buildDecoder(tokenizerJson.decoder) : null;
+    let maxId = -1;
+    if (m) for (const id of m.keys()) maxId = Math.max(maxId, id);
+    for (const t of added) maxId = Math.max(maxId, t.id);
+    const bos = tokenizerConfig.bos_token;
+    const bosContent = typeof bos === "string" ? bos : bos && typeof bos === "object" ? (bos as { content?: string }).content : undefined;
+    const bosId = bosContent !== undefined ? (added.find((t) => t.content === bosContent)?.id ?? (vocab as Record<string, number> | undefined)?.[bosContent]) : undefined;
+    this.promptBosId = tokenizerConfig.add_bos_token === true && typeof bosId === "number" ? bosId : null;
     this.vocabSize = maxId + 1;
   }
 
@@ -147,17 +149,29 @@ export class HfTokenizer implements Tokenizer {
     return Array.from(this.inner.encode(text, { add_special_tokens: opts.addSpecialTokens ?? false }));
   }
 
+  /**
+   * Ids of a final prompt text as the model should see it: encode without special tokens, then the
+   * BOS token in front when the model's tokenizer adds one (tokenizer_config add_bos_token, which the
+   * sidecar reports as probed) and the text does not already start with it (chat templates such as
+   * Gemma's write "<bos>" themselves). Use this for generation, scoring and tracing alike.
+   */
+  encodePrompt(text: string): number[] {
+    const ids = this.encode(text);
+    if (this.promptBosId !== null && ids[0] !== this.promptBosId) ids.unshift(this.promptBosId);
+    return ids;
+  }
+
   decode(ids: readonly number[], opts: DecodeOptions = {}): string {
     const skip = opts.skipSpecialTokens ?? true;
     let text: string;
-    if (this.idToTok) {
+    if (this.chain && this.idToTok) {
       const toks: string[] = [];
       for (const id of ids) {
         if (skip && this.specialIds.has(id)) continue;
         const t = this.idToTok.get(id);
         if (t !== undefined) toks.push(t); // unknown ids are dropped, as in Rust
       }
-      text = decodeByteLevel(toks);
+      text = this.chain(toks).join("");
     } else {
       // @lenml throws on an empty list; Python returns ""
       text = ids.length === 0 ? "" : this.inner.decode([...ids], { skip_special_tokens: skip, clean_up_tokenization_spaces: false });

@@ -59,7 +59,7 @@ test("the default profile builds offline from the labelled demo set", async () =
   const { prompts } = checkOutputs(r);
   assert.ok(prompts.length >= 90, `only ${prompts.length} prompts`);
   const sources = new Set(prompts.map((p) => p.source));
-  assert.deepEqual([...sources].sort(), ["idioms_csv", "replay_demo", "wikidata_cache"]);
+  assert.deepEqual([...sources].sort(), ["idioms_csv", "replay_demo", "world_countries_cache"]);
   assert.ok(prompts.every((p) => p.validation.comments.startsWith("DEMO RULE")));
 });
 

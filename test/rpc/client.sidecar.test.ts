@@ -215,9 +215,10 @@ test("raw garbage and an unknown op on a second socket get error replies; hello 
   assert.equal((await ipc.call("hello", {})).pid, ipc.pid);
 });
 
-test("SIGKILL of the sidecar mid-request: the caller gets the retried answer or a clear SidecarError, and the next request succeeds", { skip: SKIP }, async () => {
+test("SIGKILL of the sidecar mid-request: the caller gets the retried answer or a clear SidecarError, and the next request succeeds", { skip: SKIP }, async (t) => {
   const { ids } = await tcp.tokenize(["Once upon a time", "The quick brown fox", "Answer:", "Question:"]);
   const oldPid = tcp.pid!;
+  await tcp.setSeed(77);
   const args = { max_new_tokens: 24, do_sample: false } as const;
   const pending = tcp.generate(ids, args).then(
     (v) => ({ v }),
@@ -226,6 +227,7 @@ test("SIGKILL of the sidecar mid-request: the caller gets the retried answer or 
   await new Promise((r) => setTimeout(r, 300));
   process.kill(oldPid, "SIGKILL");
   const out = await pending;
+  t.diagnostic("e" in out ? `request failed: ${(out.e as Error).message.split("\n")[0]}` : "request was retried on the restarted sidecar");
   if ("e" in out) {
     assert.ok(out.e instanceof SidecarError, String(out.e));
     assert.equal(out.e.code, "sidecar_died");
@@ -237,6 +239,11 @@ test("SIGKILL of the sidecar mid-request: the caller gets the retried answer or 
   assert.notEqual(tcp.pid, oldPid);
   assert.ok(!alive(oldPid));
   assert.equal((await tcp.call("hello", {})).pid, tcp.pid);
+  // The global seed was re-applied to the new process: unseeded sampling matches a fresh set_seed(77).
+  const sampleArgs = { max_new_tokens: 5, do_sample: true, n: 2 } as const;
+  const afterRestart = await tcp.generate(ids.slice(0, 1), sampleArgs);
+  await tcp.setSeed(77);
+  assert.deepEqual(await tcp.generate(ids.slice(0, 1), sampleArgs), afterRestart);
   const port = Number(/:(\d+)$/.exec(tcp.endpoint!)?.[1]);
   assert.deepEqual(listeningSockets(tcp.pid!), [`127.0.0.1:${port}`], "the restarted sidecar is on loopback too");
 });

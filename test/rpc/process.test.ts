@@ -1,13 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { chmodSync, existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { privateEndpoint } from "../../src/rpc/process.ts";
 
 const FAKE = resolve("test/fixtures/fake-sidecar.sh");
 const HOLDER = resolve("test/fixtures/sidecar-holder.ts");
+chmodSync(FAKE, 0o755); // in case a checkout lost the executable bit
 
 function alive(pid: number): boolean {
   try {

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { analyzeStage } from "../../src/run/analyze.ts";
@@ -91,4 +91,17 @@ test("when the chat format is used then prompts go through the template and atte
   const t = loadTrace(tracePath(runPaths(cfg).runs, prompts(1)[0].prompt_id, "negative"));
   assert.equal(t.meta.prompt_format, "chat");
   assert.ok(env.sidecar.model.decode(t.promptIds).startsWith("<|user|>Answer with"));
+});
+
+test("when traces are full instead of rows then the attention metrics are identical", async () => {
+  const out: string[] = [];
+  for (const mode of ["rows", "full"] as const) {
+    const cfg = testConfig(mkdtempSync(join(tmpdir(), `analyze-${mode}-`)));
+    cfg.generation.traceMode = mode;
+    await runStage(cfg, mockEnv(), { prompts: prompts(3), resume: false, chunkSize: 3 });
+    await analyzeStage(cfg, mockEnv(), { prompts: prompts(3), only: ["attention"] });
+    out.push(readFileSync(runPaths(cfg).attention, "utf8"));
+  }
+  assert.ok(out[0].split("\n").length > 10);
+  assert.equal(out[1], out[0]);
 });

@@ -177,3 +177,18 @@ test("when a detected X cannot be mapped to tokens then the run stops, records i
   assert.equal(errs[0].target_word, "Paris");
   assert.ok(!fs.existsSync(p.progress) || readFileSync(p.progress, "utf8") === "");
 });
+
+test("when a resume gives no chunk size then the interrupted run's chunk size is reused", async () => {
+  const ps = prompts();
+  const whole = tmp();
+  await runStage(testConfig(whole), mockEnv(), { prompts: ps, resume: false, chunkSize: 2 });
+  const root = tmp();
+  const cfg = testConfig(root);
+  await assert.rejects(
+    runStage(cfg, mockEnv(), { prompts: ps, resume: false, chunkSize: 2, onPromptDone: (_i, n) => { if (n === 3) throw new Error("crash"); } }),
+  );
+  const env = mockEnv();
+  const s = await runStage(cfg, env, { prompts: ps, resume: true });
+  assert.equal(s.skipped, 2);
+  assert.deepEqual(snapshot(root), snapshot(whole));
+});

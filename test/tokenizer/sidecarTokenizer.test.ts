@@ -10,6 +10,7 @@ import { existsSync } from "node:fs";
 import { loadConfig } from "../../src/config.ts";
 import { connectSidecar, type SidecarClient } from "../../src/rpc/client.ts";
 import { HfTokenizer } from "../../src/tokenizer/hfTokenizer.ts";
+import { BYTE_TO_CHAR } from "../../src/tokenizer/byteLevel.ts";
 import { generateIdSequences, generateStrings } from "./tokStrings.ts";
 
 const MODEL = process.env.SEMPRESS_TOK_XCHECK_MODEL ?? "default";
@@ -45,7 +46,14 @@ test(`TS decode of every prefix equals the ${MODEL} sidecar's decode`, { skip: !
   const hello = await c.hello();
   const strings = generateStrings(200, 999);
   const special = [hello.eos_token_ids[0], hello.bos_token_id, hello.pad_token_id].filter((x): x is number => typeof x === "number");
-  const seqs = [...strings.map((s) => tok.encode(s)), ...generateIdSequences(200, tok.vocabSize, special, 17)];
+  // single-byte tokens of this vocabulary: <0xNN> (byte fallback) or the byte-level alphabet
+  const byteIds = Array.from({ length: 256 }, (_, b) =>
+    tok.tokenToId(`<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`) ?? tok.tokenToId(BYTE_TO_CHAR[b]),
+  ).filter((x): x is number => x !== undefined);
+  assert.equal(byteIds.length, 256, "the vocabulary has a token for every byte");
+  // multi-byte characters spelt byte by byte, so prefixes end inside characters
+  const spelt = strings.slice(0, 100).map((s) => [...new TextEncoder().encode(s)].map((b) => byteIds[b]));
+  const seqs = [...strings.map((s) => tok.encode(s)), ...spelt, ...generateIdSequences(200, tok.vocabSize, special, 17, byteIds)];
   const prefixes = seqs.flatMap((ids) => ids.map((_, i) => ids.slice(0, i + 1)));
   const py = await c.decode(prefixes, true);
   let fffd = 0;
@@ -55,4 +63,12 @@ test(`TS decode of every prefix equals the ${MODEL} sidecar's decode`, { skip: !
     assert.equal(mine, py[i], `ids ${p}`);
   });
   t.diagnostic(`${prefixes.length} prefixes, ${fffd} with U+FFFD`);
+  assert.ok(fffd > 50, "partial characters are exercised");
+});
+
+test(`encodePrompt gives the ids the ${MODEL} tokenizer gives with its special tokens`, { skip: !HAVE_PY }, async (t) => {
+  if (startError) return t.skip(`sidecar for ${MODEL} unavailable: ${startError.message.split("\n")[0]}`);
+  const texts = ["Answer with exactly one English word.\nQuestion: Why?\nAnswer:", "héllo 世界"];
+  const py = await (sc as SidecarClient).tokenize(texts, true);
+  texts.forEach((s, i) => assert.deepEqual(tok.encodePrompt(s), py.ids[i]));
 });

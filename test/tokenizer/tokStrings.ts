@@ -33,7 +33,13 @@ export function generateStrings(n: number, seed = 1234): string[] {
 }
 
 /** Random id sequences (arbitrary vocab ids plus some added/special ids), like a random model's output. */
-export function generateIdSequences(n: number, vocabSize: number, specialIds: readonly number[], seed = 99): number[][] {
+export function generateIdSequences(
+  n: number,
+  vocabSize: number,
+  specialIds: readonly number[],
+  seed = 99,
+  byteIds: readonly number[] = Array.from({ length: 256 }, (_, i) => i),
+): number[][] {
   const rng = new Prng(seed, "tok_ids");
   const out: number[][] = [];
   for (let i = 0; i < n; i++) {
@@ -42,7 +48,7 @@ export function generateIdSequences(n: number, vocabSize: number, specialIds: re
     for (let j = 0; j < len; j++) {
       const r = rng.next();
       if (r < 0.08 && specialIds.length) ids.push(specialIds[rng.int(specialIds.length)]);
-      else if (r < 0.4) ids.push(rng.int(256)); // single-byte tokens, often partial UTF-8
+      else if (r < 0.4) ids.push(byteIds[rng.int(byteIds.length)]); // single-byte tokens, often partial UTF-8
       else ids.push(rng.int(vocabSize));
     }
     out.push(ids);

@@ -10,9 +10,9 @@ export function register(program: Command): void {
     .option("--model <id>", "model for every stage (default: the profile's)")
     .option("--llm <spec>", 'dataset batch replies from "openai" or "replay:DIR"')
     .option("--resume", "continue an interrupted pipeline (dataset steps and run chunks already done are kept)")
-    .option("--limit <n>", "run only the first n prompts (default profile: 40)", parsePositiveInt("--limit"))
+    .option("--limit <n>", "run only the first n prompts (default profile: 30)", parsePositiveInt("--limit"))
     .option("--all", "run every prompt and patch the whole subset, whatever the profile")
-    .option("--patch-limit <n>", "patch at most n prompts (default profile: 12)", parsePositiveInt("--patch-limit"))
+    .option("--patch-limit <n>", "patch at most n prompts (default profile: 8)", parsePositiveInt("--patch-limit"))
     .action(async (o: { model?: string; llm?: string; resume?: boolean; limit?: number; all?: boolean; patchLimit?: number }, cmd: Command) => {
       const cfg = configFor(cmd, { model: o.model, llm: o.llm });
       const s = await runPipeline(cfg, {

@@ -33,7 +33,7 @@ export function register(program: Command): void {
     .option("--resume", "continue an interrupted run (finished chunks are kept)")
     .option("--trace <mode>", "rows (decision-relevant rows, default) or full")
     .option("--prompt-format <fmt>", "raw or chat")
-    .option("--chunk <n>", `prompts per sidecar batch (default ${DEFAULT_CHUNK}; keep it fixed across resumes)`, parsePositiveInt("--chunk"))
+    .option("--chunk <n>", `prompts per sidecar batch (default ${DEFAULT_CHUNK}, paper profile 32; a resume reuses the run's)`, parsePositiveInt("--chunk"))
     .action(async (o: RunCliOptions, cmd: Command) => {
       const cfg = configFor(cmd, { model: o.model, trace: o.trace, promptFormat: o.promptFormat });
       const file = o.prompts ?? defaultPromptsFile(cfg);

@@ -52,12 +52,14 @@ export async function factCandidates(
 ): Promise<{ candidates: Candidate[]; available: number; fromCache: boolean }> {
   const all: Candidate[] = [];
   let fromCache = true;
+  // The shipped cache is converted from a country table, not fetched from Wikidata: say so.
+  const cacheLabel = client.header.not_from_wikidata === true ? "world_countries_cache" : "wikidata_cache";
   const seen = new Set<string>();
   for (const name of Object.keys(FACT_QUERIES) as FactQueryName[]) {
     const { result, fromCache: hit } = await client.query(name, FACT_QUERIES[name]);
     fromCache &&= hit;
     labelPairs(result).forEach((p, i) => {
-      const c = factCandidate(p.subject, name, factTarget(name, p.value), i, hit ? "wikidata_cache" : "wikidata");
+      const c = factCandidate(p.subject, name, factTarget(name, p.value), i, hit ? cacheLabel : "wikidata");
       if (seen.has(c.candidate_id)) return;
       seen.add(c.candidate_id);
       all.push(c);

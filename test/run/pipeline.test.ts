@@ -1,0 +1,40 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Command } from "commander";
+import { DEFAULT_PATCH_LIMIT, DEFAULT_PIPELINE_LIMIT, pipelineLimits } from "../../src/run/pipeline.ts";
+import { parseOnly } from "../../src/cli/commands/analyze.ts";
+import { register as registerRun } from "../../src/cli/commands/run.ts";
+import { register as registerAnalyze } from "../../src/cli/commands/analyze.ts";
+import { register as registerPipeline } from "../../src/cli/commands/pipeline.ts";
+
+test("when the profile is default then the pipeline caps prompts and patches; paper runs everything", () => {
+  assert.deepEqual(pipelineLimits({ profile: "default" }, {}), { limit: DEFAULT_PIPELINE_LIMIT, patchLimit: DEFAULT_PATCH_LIMIT });
+  assert.deepEqual(pipelineLimits({ profile: "paper" }, {}), { limit: undefined, patchLimit: undefined });
+  assert.deepEqual(pipelineLimits({ profile: "default" }, { limit: 5, patchLimit: null }), { limit: 5, patchLimit: undefined });
+});
+
+test("when --only lists analyses then they are parsed, and unknown names are refused", () => {
+  assert.deepEqual(parseOnly("attention,lens"), ["attention", "lens"]);
+  assert.deepEqual(parseOnly("patch", ["lens"]), ["lens", "patch"]);
+  assert.throws(() => parseOnly("attn"), /expected one of attention, lens, decompose, patch/);
+});
+
+test("when the commands are registered then run, analyze and pipeline exist with their flags", () => {
+  const p = new Command("sempress");
+  registerRun(p);
+  registerAnalyze(p);
+  registerPipeline(p);
+  const run = p.commands.find((c) => c.name() === "run")!;
+  assert.deepEqual(
+    ["--prompts", "--model", "--limit", "--resume", "--trace"].filter((f) => !run.options.some((o) => o.long === f)),
+    [],
+  );
+  assert.ok(p.commands.find((c) => c.name() === "analyze")!.options.some((o) => o.long === "--only"));
+  assert.ok(p.commands.find((c) => c.name() === "pipeline"));
+});
+
+test("when --limit is not a positive integer then the run command refuses it", async () => {
+  const p = new Command("sempress").exitOverride();
+  registerRun(p);
+  await assert.rejects(p.parseAsync(["node", "sempress", "run", "--limit", "0"]), /--limit must be a positive integer/);
+});

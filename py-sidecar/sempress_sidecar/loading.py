@@ -50,9 +50,14 @@ def check_transformers() -> str:
 
 
 def pick_device() -> tuple[torch.device, torch.dtype]:
-    if torch.cuda.is_available():
-        return torch.device("cuda"), torch.bfloat16
-    return torch.device("cpu"), torch.float32
+    """CUDA → bfloat16, CPU → float32; ``SEMPRESS_DTYPE=float32|bfloat16|float16`` overrides the dtype."""
+    dev = torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+    want = os.environ.get("SEMPRESS_DTYPE")
+    if want:
+        if want not in ("float32", "bfloat16", "float16"):
+            raise LoadError(f"SEMPRESS_DTYPE must be float32, bfloat16 or float16, not {want!r}")
+        return dev, getattr(torch, want)
+    return dev, (torch.bfloat16 if dev.type == "cuda" else torch.float32)
 
 
 def get_context() -> ModelContext:

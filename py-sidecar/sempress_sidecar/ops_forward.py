@@ -110,7 +110,7 @@ def _score_group(ctx: ModelContext, items: list[dict], outs: list[list], budget:
 # ---------------------------------------------------------------- generate
 
 def _top_p_sample(logp: torch.Tensor, top_p: float, gen: torch.Generator) -> torch.Tensor:
-    """One draw per row of log-probs [n, V] (float32, CPU) from the top-p nucleus, using ``gen`` in row order.
+    """One draw per row of log-probs [n, V] (float32) from the top-p nucleus, using ``gen`` in row order.
 
     Gumbel-max: argmax(log p + G) over the nucleus samples exactly from the renormalised nucleus, and
     the winner only changes if the top two perturbed scores are within float noise of each other, so
@@ -121,7 +121,7 @@ def _top_p_sample(logp: torch.Tensor, top_p: float, gen: torch.Generator) -> tor
         keep_sorted = (sp.cumsum(-1) - sp) < top_p  # always keeps the most likely token
         keep = torch.zeros_like(keep_sorted).scatter(-1, si, keep_sorted)
         logp = logp.masked_fill(~keep, float("-inf"))
-    u = torch.rand(logp.shape, generator=gen, dtype=torch.float64).clamp_(min=1e-300)
+    u = torch.rand(logp.shape, generator=gen, dtype=torch.float64, device=logp.device).clamp_(min=1e-300)
     gumbel = -torch.log(-torch.log(u))
     return (logp.double() + gumbel).argmax(dim=-1)
 
@@ -134,21 +134,20 @@ def generate_ids(ctx: ModelContext, prompts: list[list[int]], max_new: int, do_s
     budget = ctx.max_batch_tokens
     with torch.inference_mode():
         for group in chunks_by_cost(((len(p) + max_new) * n for p in prompts), budget):
-            gens = None
+            gseeds = None
             if do_sample:
-                gens = []
-                for i in group:
-                    g = torch.Generator(device="cpu")
-                    g.manual_seed(int(seeds[i]) if seeds is not None else int(torch.randint(0, 2**62, (1,)).item()))
-                    gens.append(g)
-            seqs = _decode_loop(ctx, [prompts[i] for i in group], max_new, do_sample, temperature, top_p, n, gens)
+                gseeds = [int(seeds[i]) if seeds is not None else int(torch.randint(0, 2**62, (1,)).item())
+                          for i in group]
+            seqs = _decode_loop(ctx, [prompts[i] for i in group], max_new, do_sample, temperature, top_p, n, gseeds)
             for gi, i in enumerate(group):
                 out[i] = seqs[gi]
     return out
 
 
 def _decode_loop(ctx: ModelContext, prompts: list[list[int]], max_new: int, do_sample: bool,
-                 temperature: float, top_p: float, n: int, gens: list[torch.Generator] | None) -> list[list[list[int]]]:
+                 temperature: float, top_p: float, n: int, seeds: list[int] | None) -> list[list[list[int]]]:
+    """Batched decoding with a KV cache. Row i*n+k is sample k of prompt i; sampling for prompt i draws
+    from its own generator (seeded with seeds[i], on the logits' device), rows k = 0..n-1 in order."""
     pid = pad_id(ctx)
     stop = set(eos_ids(ctx))
     rows = [p for p in prompts for _ in range(n)]  # row = prompt i * n + k
@@ -156,16 +155,20 @@ def _decode_loop(ctx: ModelContext, prompts: list[list[int]], max_new: int, do_s
     R = len(rows)
     done = [False] * R
     new: list[list[int]] = [[] for _ in range(R)]
+    gens: list[torch.Generator] | None = None
     res = _forward(ctx, input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, last_only=True)
     cache = _cache_of(res)
     last_pos = pos[:, -1]
     for step in range(max_new):
         logits = res.logits[:, -1, :].float()
         if do_sample:
-            logp = torch.log_softmax(logits / temperature, dim=-1).cpu()
-            nxt = torch.empty(R, dtype=torch.long)
-            for i, g in enumerate(gens or []):
+            logp = torch.log_softmax(logits / temperature, dim=-1)
+            if gens is None:
+                gens = [torch.Generator(device=logp.device).manual_seed(s) for s in seeds or []]
+            nxt = torch.empty(R, dtype=torch.long, device=logp.device)
+            for i, g in enumerate(gens):
                 nxt[i * n:(i + 1) * n] = _top_p_sample(logp[i * n:(i + 1) * n], top_p, g)
+            nxt = nxt.cpu()
         else:
             nxt = logits.argmax(dim=-1).cpu()
         for r in range(R):

@@ -126,6 +126,23 @@ def _top_p_sample(logp: torch.Tensor, top_p: float, gen: torch.Generator) -> tor
     return (logp.double() + gumbel).argmax(dim=-1)
 
 
+def _sample_rows(logp: torch.Tensor, top_p: float, gens: list[torch.Generator], n: int) -> torch.Tensor:
+    """Batched form of ``_top_p_sample``: the nucleus mask and argmax run once over all rows [R, V];
+    only the uniform draws come from each prompt's own generator (rows i*n..i*n+n-1), so each prompt's
+    draws are the same as ``_top_p_sample`` would make for it alone, without a per-prompt sort."""
+    if top_p < 1.0:
+        sp, si = logp.exp().sort(dim=-1, descending=True)
+        keep_sorted = (sp.cumsum(-1) - sp) < top_p
+        keep = torch.zeros_like(keep_sorted).scatter(-1, si, keep_sorted)
+        logp = logp.masked_fill(~keep, float("-inf"))
+    u = torch.empty(logp.shape, dtype=torch.float64, device=logp.device)
+    for i, g in enumerate(gens):
+        torch.rand(u[i * n:(i + 1) * n].shape, generator=g, dtype=torch.float64, device=logp.device,
+                   out=u[i * n:(i + 1) * n])
+    gumbel = -torch.log(-torch.log(u.clamp_(min=1e-300)))
+    return (logp.double() + gumbel).argmax(dim=-1)
+
+
 def generate_ids(ctx: ModelContext, prompts: list[list[int]], max_new: int, do_sample: bool,
                  temperature: float = 1.0, top_p: float = 1.0, n: int = 1,
                  seeds: list[int] | None = None) -> list[list[list[int]]]:
@@ -150,25 +167,29 @@ def _decode_loop(ctx: ModelContext, prompts: list[list[int]], max_new: int, do_s
     from its own generator (seeded with seeds[i], on the logits' device), rows k = 0..n-1 in order."""
     pid = pad_id(ctx)
     stop = set(eos_ids(ctx))
-    rows = [p for p in prompts for _ in range(n)]  # row = prompt i * n + k
-    ids, mask, pos = left_pad(rows, pid, ctx.device)
-    R = len(rows)
+    # Each prompt is prefilled once; its n sample rows (row = prompt i * n + k) start from copies of
+    # that one KV cache, so the prompt's forward pass is not repeated n times.
+    ids, mask, pos = left_pad(prompts, pid, ctx.device)
+    R = len(prompts) * n
     done = [False] * R
     new: list[list[int]] = [[] for _ in range(R)]
     gens: list[torch.Generator] | None = None
     res = _forward(ctx, input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, last_only=True)
     cache = _cache_of(res)
+    logits = res.logits[:, -1, :].float()
+    if n > 1:
+        sel = torch.arange(len(prompts), device=mask.device).repeat_interleave(n)
+        cache = select_cache(cache, sel)
+        mask, pos, logits = mask.index_select(0, sel), pos.index_select(0, sel), logits.index_select(0, sel.to(logits.device))
     last_pos = pos[:, -1]
     for step in range(max_new):
-        logits = res.logits[:, -1, :].float()
+        if step > 0:
+            logits = res.logits[:, -1, :].float()
         if do_sample:
             logp = torch.log_softmax(logits / temperature, dim=-1)
             if gens is None:
                 gens = [torch.Generator(device=logp.device).manual_seed(s) for s in seeds or []]
-            nxt = torch.empty(R, dtype=torch.long, device=logp.device)
-            for i, g in enumerate(gens):
-                nxt[i * n:(i + 1) * n] = _top_p_sample(logp[i * n:(i + 1) * n], top_p, g)
-            nxt = nxt.cpu()
+            nxt = _sample_rows(logp, top_p, gens, n).cpu()
         else:
             nxt = logits.argmax(dim=-1).cpu()
         for r in range(R):

@@ -97,7 +97,15 @@ function loadDone(paths: RunPaths, prompts: readonly PromptRecord[]): { recs: Pr
  * BPE tokenizers do), else from the sidecar's tokenize op (code points, converted), whose ids must be
  * the trace's prompt ids.
  */
-async function promptOffsets(env: RunEnv, ids: readonly number[], text: string): Promise<Range[]> {
+async function promptOffsets(env: RunEnv, allIds: readonly number[], text: string): Promise<Range[]> {
+  // Leading special tokens added in front of the text (BOS, see Tokenizer.encodePrompt) cover no characters.
+  const plain = env.tokenizer.encode(text);
+  const lead = allIds.length - plain.length;
+  if (lead > 0 && allIds.slice(lead).join(",") === plain.join(",")) {
+    const rest = await promptOffsets(env, plain, text);
+    return [...Array.from({ length: lead }, (): Range => [0, 0]), ...rest];
+  }
+  const ids = allIds;
   const dec = (x: readonly number[]) => env.tokenizer.decode(x, { skipSpecialTokens: false });
   if (dec(ids) === text) return offsetsByDecode(dec, ids);
   const t = await env.sidecar.tokenize([text]);

@@ -105,3 +105,23 @@ test("when traces are full instead of rows then the attention metrics are identi
   assert.ok(out[0].split("\n").length > 10);
   assert.equal(out[1], out[0]);
 });
+
+test("when the tokenizer puts a BOS in front of prompts then traces carry it and spans still line up", async () => {
+  const base = mkdtempSync(join(tmpdir(), "analyze-nobos-"));
+  const withBos = mkdtempSync(join(tmpdir(), "analyze-bos-"));
+  const rows: string[] = [];
+  for (const [root, bos] of [[base, false], [withBos, true]] as const) {
+    const cfg = testConfig(root);
+    const env = mockEnv();
+    if (bos) env.tokenizer = { ...env.tokenizer, encodePrompt: (t: string) => [1, ...env.tokenizer.encode(t)] };
+    await runStage(cfg, env, { prompts: prompts(2), resume: false, chunkSize: 2 });
+    const { loadTrace, tracePath } = await import("../../src/run/traceFile.ts");
+    const t = loadTrace(tracePath(runPaths(cfg).runs, prompts(1)[0].prompt_id, "negative"));
+    assert.equal(t.promptIds[0] === 1, bos);
+    const env2 = mockEnv();
+    if (bos) env2.tokenizer = { ...env2.tokenizer, encodePrompt: (t: string) => [1, ...env2.tokenizer.encode(t)] };
+    await analyzeStage(cfg, env2, { prompts: prompts(2), only: ["attention"] });
+    rows.push(readFileSync(runPaths(cfg).attention, "utf8"));
+  }
+  assert.equal(rows[0].split("\n").length, rows[1].split("\n").length);
+});

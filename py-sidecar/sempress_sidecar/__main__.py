@@ -15,6 +15,22 @@ import sys
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to send SIGTERM when the parent (the TS client) dies, even by SIGKILL, so a crashed
+    client never leaves a model-holding process behind. Elsewhere this is a no-op."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() == 1:  # the parent is already gone
+            os.kill(os.getpid(), signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m sempress_sidecar", description=__doc__)
     ap.add_argument("--model", required=True, help="default | HF id or dir | file.gguf | random:<config.json>")
@@ -46,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, _term)
+    _die_with_parent()
 
     from .loading import LoadError, load
     from .server import serve

@@ -1,4 +1,5 @@
 """The real server in a subprocess on a private ipc endpoint."""
+import os
 import subprocess
 import sys
 
@@ -74,3 +75,42 @@ def test_shutdown_replies_then_exits_zero_with_nothing_on_stdout(tiny_server):
     assert "ready" in text and "[t1]" in text  # logs carry the request id
 
 
+
+
+def test_sidecar_exits_when_its_parent_is_killed(tmp_path):
+    """A parent that dies by SIGKILL (no chance to clean up) must not leave the sidecar running."""
+    import signal as _signal
+    import subprocess as _sp
+    import sys as _sys
+    import time as _time
+
+    ep = f"ipc://{tmp_path}/s.sock"
+    pidfile = tmp_path / "child.pid"
+    # the parent: starts the sidecar, writes its pid, then sleeps until killed
+    parent_code = (
+        "import subprocess, sys, time\n"
+        f"c = subprocess.Popen([sys.executable, '-m', 'sempress_sidecar', '--model', 'random:{TINY_CONFIG}', '--endpoint', '{ep}'])\n"
+        f"open('{pidfile}', 'w').write(str(c.pid))\n"
+        "time.sleep(600)\n"
+    )
+    parent = _sp.Popen([_sys.executable, "-c", parent_code], cwd=str(PY_SIDECAR))
+    try:
+        for _ in range(100):
+            if pidfile.exists() and pidfile.read_text():
+                break
+            _time.sleep(0.1)
+        child = int(pidfile.read_text())
+        parent.send_signal(_signal.SIGKILL)
+        parent.wait(timeout=10)
+        for _ in range(300):
+            try:
+                os.kill(child, 0)
+            except ProcessLookupError:
+                return
+            # reap if it became our zombie (it is not our child, so just poll)
+            _time.sleep(0.1)
+        os.kill(child, _signal.SIGKILL)
+        raise AssertionError("sidecar outlived its SIGKILLed parent by 30 s")
+    finally:
+        if parent.poll() is None:
+            parent.kill()

@@ -136,8 +136,9 @@ export function truncateToCompleted(p: RunPaths, keep: ReadonlySet<string>): voi
   }
 }
 
-/** Removes the run's outputs for a fresh start (not the traces directory's other files, not analyze outputs). */
+/** Removes the run's outputs for a fresh start, and the analyze outputs that were computed from them. */
 export function clearRunOutputs(p: RunPaths): void {
-  for (const f of [...appendedJsonl(p), ...appendedCsv(p), p.progress, p.mappingErrors]) rmSync(f, { force: true });
+  const analysis = [p.attention, p.logitLens, p.decomp, p.patching];
+  for (const f of [...appendedJsonl(p), ...appendedCsv(p), p.progress, p.mappingErrors, ...analysis]) rmSync(f, { force: true });
   rmSync(p.traceDir, { recursive: true, force: true });
 }

@@ -35,7 +35,7 @@ test("when the same inputs come in another order then the subset is identical; a
   assert.deepEqual(a, b);
   const c = selectPatchSubset(all, { ...OPTS, seed: 7 }).items.map((x) => x.prompt_id);
   assert.notDeepEqual(a, c);
-  assert.deepEqual(a.slice().sort(), c.slice().sort().length === a.length ? a.slice().sort() : a.slice().sort());
+  assert.equal(c.length, a.length);
 });
 
 test("when failures are fewer than successes then all of both are kept", () => {

@@ -21,6 +21,6 @@ export function register(program: Command): void {
         patchLimit: o.all ? null : o.patchLimit,
       });
       printJson(s);
-      process.stdout.write(`sempress pipeline: done in ${Object.values(s.seconds).reduce((a, b) => a + b, 0).toFixed(0)} s; report at ${s.report}\n`);
+      process.stdout.write(`sempress pipeline: stages took ${Object.values(s.seconds).reduce((a, b) => a + b, 0).toFixed(0)} s; report at ${s.report}\n`);
     });
 }

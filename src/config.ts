@@ -74,6 +74,8 @@ export const ConfigSchema = z.object({
     patchQuantile: z.number().min(0).max(1),
     patchThresholdMin: z.number(),
     patchThresholdMax: z.number(),
+    /** Top-up size of the patching subset when the balanced rule yields fewer (0 = design rule only). */
+    patchMinPrompts: z.number().int().nonnegative(),
     epsilon: z.number().positive(),
   }),
 });
@@ -126,6 +128,7 @@ const BASE: Config = {
     patchQuantile: 0.75,
     patchThresholdMin: 0.7,
     patchThresholdMax: 0.95,
+    patchMinPrompts: 0,
     epsilon: 1e-9,
   },
 };
@@ -146,6 +149,7 @@ export const PROFILES: Record<Config["profile"], DeepPartial<Config>> = {
       p0Gate: 0,
     },
     llm: { provider: "replay", replayDir: "data/replay/demo" },
+    analysis: { patchThresholdMin: 0, patchMinPrompts: 8 },
   },
 };
 

@@ -27,6 +27,12 @@ export interface SubsetOptions {
   min: number;
   max: number;
   seed: number;
+  /**
+   * When the balanced subset holds fewer prompts than this, top it up with the remaining high-pressure
+   * prompts by P0 (highest first, ties by id). 0 (the paper profile) keeps the design's rule exactly;
+   * the offline demo profile uses it because a small base model has almost no greedy successes.
+   */
+  minItems?: number;
 }
 
 /** T = clamp(quantile_q(P0), min, max) over every prompt's P0 (non-finite P0 ignored). */
@@ -55,7 +61,14 @@ export function selectPatchSubset<T extends PatchCandidate>(all: readonly T[], o
   const fail = high.filter((c) => c.outcome === "failure").sort(byId);
   const rng = new Prng(o.seed, "patching");
   const failPick = rng.shuffle(fail).slice(0, Math.min(succ.length, fail.length));
-  return { threshold, highPressure: high.length, items: rng.shuffle([...succ, ...failPick]) };
+  const items = rng.shuffle([...succ, ...failPick]);
+  const want = o.minItems ?? 0;
+  if (items.length < want) {
+    const taken = new Set(items.map((c) => c.prompt_id));
+    const rest = high.filter((c) => !taken.has(c.prompt_id)).sort((a, b) => b.p0 - a.p0 || byId(a, b));
+    items.push(...rest.slice(0, want - items.length));
+  }
+  return { threshold, highPressure: high.length, items };
 }
 
 type PatchItem = OpResult<"patch">["items"][number];

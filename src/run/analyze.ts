@@ -196,6 +196,7 @@ export async function analyzeStage(cfg: Config, env: RunEnv, opts: AnalyzeOption
       min: cfg.analysis.patchThresholdMin,
       max: cfg.analysis.patchThresholdMax,
       seed: cfg.seeds.python,
+      minItems: cfg.analysis.patchMinPrompts,
     });
     const chosen = opts.patchLimit !== undefined ? subset.items.slice(0, opts.patchLimit) : subset.items;
     log().info({ threshold: subset.threshold, high_pressure: subset.highPressure, patched: chosen.length }, "patching subset");

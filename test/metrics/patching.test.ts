@@ -70,3 +70,16 @@ test("when a patch result is turned into rows then delta and flips follow the de
   assert.ok(Math.abs(rows[1].p_patched - 0.2) < 1e-12);
   assert.deepEqual(rows.slice(2).map((r) => [r.site, r.layer, r.flipped]), [["attn", 0, 0], ["attn", 1, 0]]);
 });
+
+test("when the balanced subset is too small, minItems tops it up with the highest-P0 high-pressure prompts", () => {
+  const all = [
+    { prompt_id: "a", p0: 0.9, outcome: "failure" as const },
+    { prompt_id: "b", p0: 0.95, outcome: "failure" as const },
+    { prompt_id: "c", p0: 0.99, outcome: "failure" as const },
+    { prompt_id: "d", p0: 0.1, outcome: "failure" as const },
+  ];
+  const o = { quantile: 0.5, min: 0, max: 0.95, seed: 1 };
+  assert.equal(selectPatchSubset(all, o).items.length, 0);
+  const topped = selectPatchSubset(all, { ...o, minItems: 2 });
+  assert.deepEqual(topped.items.map((c) => c.prompt_id), ["c", "b"]);
+});

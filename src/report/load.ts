@@ -19,7 +19,7 @@ import {
   PsemRow,
   RunManifest,
 } from "../schemas.ts";
-import { parseCsv } from "../util/csv.ts";
+import { readCsv } from "../util/csv.ts";
 import { readJsonl } from "../util/jsonl.ts";
 
 /** Paths (relative to the data root) of the files read. Names are part of the interface (DESIGN.md). */
@@ -57,41 +57,8 @@ export interface RunData {
   missing: string[];
 }
 
-/**
- * Reads a CSV with a header, keeping only rows the raw predicate accepts before validation (the
- * attention file has one row per head; validating rows that are dropped anyway wastes seconds).
- */
-export function readCsvWhere<S extends z.ZodTypeAny>(
-  file: string,
-  schema: S,
-  keep: (raw: Record<string, string>) => boolean = () => true,
-): z.output<S>[] {
-  if (!existsSync(file)) throw InputError.at(file, null, null, "file not found");
-  const rows = parseCsv(readFileSync(file, "utf8"));
-  if (rows.length === 0) return [];
-  const header = rows[0];
-  const out: z.output<S>[] = [];
-  for (let i = 1; i < rows.length; i++) {
-    const row = rows[i];
-    if (row.length === 1 && row[0] === "") continue;
-    const obj: Record<string, string> = {};
-    for (let j = 0; j < header.length; j++) obj[header[j]] = row[j];
-    if (!keep(obj)) continue;
-    const withSpecial: Record<string, unknown> = { ...obj };
-    for (const [k, v] of Object.entries(obj)) {
-      if (v === "nan") withSpecial[k] = NaN;
-      else if (v === "inf") withSpecial[k] = Infinity;
-      else if (v === "-inf") withSpecial[k] = -Infinity;
-    }
-    const r = schema.safeParse(withSpecial);
-    if (!r.success) {
-      const iss = r.error.issues[0];
-      throw InputError.at(file, i + 1, iss.path.join(".") || null, iss.message);
-    }
-    out.push(r.data);
-  }
-  return out;
-}
+
+
 
 /** Loads a data root's run outputs. Throws InputError naming the file when a required one is missing. */
 export function loadRunData(cfg: Pick<Config, "dataRoot">): RunData {
@@ -107,7 +74,7 @@ export function loadRunData(cfg: Pick<Config, "dataRoot">): RunData {
       missing.push(rel);
       return [] as z.output<S>[];
     }
-    const rows = readCsvWhere(p(rel), schema, keep);
+    const rows = readCsv(p(rel), schema, keep);
     counts[rel] = rows.length;
     return rows;
   };

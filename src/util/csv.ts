@@ -66,19 +66,30 @@ export function parseCsv(text: string): string[][] {
 
 const SPECIAL: Record<string, number> = { inf: Infinity, "-inf": -Infinity, nan: NaN };
 
-/** Reads a CSV with a header row, validating every row; errors name file, line and column. */
-export function readCsv<S extends z.ZodTypeAny>(file: string, schema: S): z.output<S>[] {
+/**
+ * Reads a CSV with a header row, validating every row; errors name file, line and column. `keep`
+ * sees the raw strings and drops rows before validation (the attention file has one row per head;
+ * validating rows that are dropped anyway wastes seconds).
+ */
+export function readCsv<S extends z.ZodTypeAny>(
+  file: string,
+  schema: S,
+  keep: (raw: Record<string, string>) => boolean = () => true,
+): z.output<S>[] {
   if (!existsSync(file)) throw InputError.at(file, null, null, "file not found");
   const rows = parseCsv(readFileSync(file, "utf8"));
   if (rows.length === 0) return [];
   const header = rows[0];
   const out: z.output<S>[] = [];
   for (let i = 1; i < rows.length; i++) {
-    const obj: Record<string, unknown> = {};
+    if (rows[i].length === 1 && rows[i][0] === "") continue;
+    const raw: Record<string, string> = {};
     header.forEach((h, j) => {
-      const v = rows[i][j];
-      obj[h] = v !== undefined && v in SPECIAL ? SPECIAL[v] : v;
+      raw[h] = rows[i][j];
     });
+    if (!keep(raw)) continue;
+    const obj: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(raw)) obj[k] = v !== undefined && v in SPECIAL ? SPECIAL[v] : v;
     const r = schema.safeParse(obj);
     if (!r.success) {
       const iss = r.error.issues[0];

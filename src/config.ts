@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdirSync, readFileSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createHash } from "node:crypto";
 import { z } from "zod";
@@ -186,6 +186,15 @@ export function parseLlm(spec: string): DeepPartial<Config["llm"]> {
   throw new ConfigError(`--llm: expected "openai" or "replay:DIR", got "${spec}"`);
 }
 
+/** A CUDA machine with an OpenAI key runs the study; anything else the offline demo. */
+export function autoProfile(env: NodeJS.ProcessEnv, cuda: () => boolean = hasCuda): Config["profile"] {
+  return env.OPENAI_API_KEY && cuda() ? "paper" : "default";
+}
+
+function hasCuda(): boolean {
+  return existsSync("/dev/nvidiactl") || existsSync("/proc/driver/nvidia/version");
+}
+
 export interface LoadConfigOptions {
   profile?: Config["profile"];
   file?: string;
@@ -194,8 +203,8 @@ export interface LoadConfigOptions {
 }
 
 /**
- * defaults ← profile ← JSON config file ← env ← CLI flags, then validated. With no profile given,
- * `paper` is chosen only when an OpenAI key is present and SEMPRESS_PROFILE does not say otherwise.
+ * defaults ← profile ← JSON config file ← env ← CLI flags, then validated. With no profile given
+ * (flag, file or SEMPRESS_PROFILE), `paper` is chosen when an OpenAI key and a CUDA GPU are present.
  */
 export function loadConfig(opts: LoadConfigOptions = {}): Config {
   const env = opts.env ?? process.env;
@@ -218,7 +227,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
     (opts.flags?.profile as Config["profile"] | undefined) ??
     (fileCfg.profile as Config["profile"] | undefined) ??
     (env.SEMPRESS_PROFILE as Config["profile"] | undefined) ??
-    "default";
+    autoProfile(env);
   if (!(profile in PROFILES)) throw new ConfigError(`unknown profile "${profile}" (expected default or paper)`);
   let merged: unknown = deepMerge(BASE, PROFILES[profile]);
   merged = deepMerge(merged, fileCfg);

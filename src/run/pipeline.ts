@@ -66,7 +66,7 @@ export async function runPipeline(cfg: Config, o: PipelineOptions = {}): Promise
       { probeName: `psem(${cfg.model.id}, ${cfg.model.promptFormat})` },
     );
     const ds = await timed("dataset", () => buildDataset(cfg, { resume: Boolean(o.resume), probe }));
-    const prompts = loadPrompts(ds.prompts, limit);
+    const prompts = loadPrompts(ds.prompts, limit, true);
     const run = await timed("run", () => runStage(cfg, env, { prompts, resume: Boolean(o.resume), promptsFile: ds.prompts, command: "pipeline" }));
     const analyze = await timed("analyze", () => analyzeStage(cfg, env, { prompts, patchLimit }));
     const rep = await timed("report", () => buildReport(cfg));

@@ -9,12 +9,28 @@ export function defaultPromptsFile(cfg: Pick<Config, "dataRoot">): string {
   return dataPath(cfg, "data", "validated", "prompts.jsonl");
 }
 
-export function loadPrompts(file: string, limit?: number): PromptRecord[] {
+/**
+ * `limit` prompts taken round-robin over categories (file order within each), so a small demo run
+ * covers every category instead of the first one or two in the file. Deterministic.
+ */
+export function stratifiedSubset(all: readonly PromptRecord[], limit: number): PromptRecord[] {
+  const byCat = new Map<string, PromptRecord[]>();
+  for (const p of all) byCat.set(p.category, [...(byCat.get(p.category) ?? []), p]);
+  const queues = [...byCat.values()];
+  const out: PromptRecord[] = [];
+  for (let i = 0; out.length < Math.min(limit, all.length); i++) {
+    for (const q of queues) if (i < q.length && out.length < limit) out.push(q[i]);
+  }
+  return out;
+}
+
+export function loadPrompts(file: string, limit?: number, stratified = false): PromptRecord[] {
   if (!existsSync(file)) throw InputError.at(file, null, null, "prompts file not found (build it with `sempress dataset build`)");
   const all = readJsonl(file, PromptRecord);
   if (all.length === 0) throw InputError.at(file, null, null, "no prompts in file");
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new InputError(`--limit must be a positive integer, got ${limit}`);
-  return limit !== undefined ? all.slice(0, limit) : all;
+  if (limit === undefined) return all;
+  return stratified ? stratifiedSubset(all, limit) : all.slice(0, limit);
 }
 
 /** The prompts file recorded by the last run (run.json → run.prompts_file), if any. */

@@ -38,3 +38,11 @@ test("when --limit is not a positive integer then the run command refuses it", a
   registerRun(p);
   await assert.rejects(p.parseAsync(["node", "sempress", "run", "--limit", "0"]), /--limit must be a positive integer/);
 });
+
+test("the pipeline's demo subset takes prompts round-robin over categories, in file order", async () => {
+  const { stratifiedSubset } = await import("../../src/run/prompts.ts");
+  const mk = (id: string, category: string) => ({ prompt_id: id, category }) as never;
+  const all = [mk("i1", "idioms"), mk("i2", "idioms"), mk("i3", "idioms"), mk("f1", "facts"), mk("c1", "creative")];
+  assert.deepEqual(stratifiedSubset(all, 4).map((p: { prompt_id: string }) => p.prompt_id), ["i1", "f1", "c1", "i2"]);
+  assert.equal(stratifiedSubset(all, 99).length, 5);
+});

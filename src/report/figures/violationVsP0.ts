@@ -6,7 +6,7 @@ import { fmtCI } from "./context.ts";
 import { COLORS, placeholderSpec, type FigureSpec } from "./render.ts";
 
 export const NAME = "fig1_violation_vs_p0";
-const TITLE = "Violation rate rises with semantic pressure P0";
+const TITLE = "Violation rate vs semantic pressure P0";
 
 export function build(ctx: FigureContext): FigureSpec {
   const { logistic, violation_by_bin: vb } = ctx.tables;

@@ -34,10 +34,10 @@ test-py:
 	cd py-sidecar && ../$(PY) -m pytest -q tests
 
 bench:
-	node --import tsx bench/run.ts
+	SEMPRESS_LOG_LEVEL=$${SEMPRESS_LOG_LEVEL:-warn} node --import tsx bench/run.ts
 
 bench-gpu:
-	$(PY) py-sidecar/bench/gpu_bench.py
+	$(PY) py-sidecar/bench/gpu_bench.py --max-batch-tokens 32768 --out bench-gpu.json
 
 pipeline:
 	node bin/sempress.mjs pipeline

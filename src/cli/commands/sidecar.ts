@@ -9,6 +9,7 @@
  *                                             greedy answer {prompt, ids, text}
  *   score --prompt P --continuation C [...]   log-probs of each continuation after the prompt
  */
+import { HfTokenizer } from "../../tokenizer/hfTokenizer.ts";
 import type { Command } from "commander";
 import type { Config } from "../../config.ts";
 import { InputError } from "../../errors.ts";
@@ -111,7 +112,8 @@ export function register(program: Command): void {
       if (o.format && o.format !== "raw" && o.format !== "chat") throw new InputError(`--format: expected raw or chat, got "${o.format}"`);
       await withSidecar(cmd, o, async (sc, cfg) => {
         const text = await formatted(sc, cfg, o.prompt, o.system);
-        const { ids: [promptIds] } = await sc.tokenize([text]);
+        // the same ids generation and P_sem use everywhere: BOS in front when the model expects one
+        const promptIds = HfTokenizer.fromHello(await sc.hello()).encodePrompt(text);
         if (promptIds.length === 0) throw new InputError("--prompt: the prompt tokenizes to nothing");
         const [[ids]] = await sc.generate([promptIds], { max_new_tokens: o.maxNewTokens, do_sample: false });
         const [answer] = await sc.decode([ids], true);
@@ -129,8 +131,8 @@ export function register(program: Command): void {
     .action(async (o: ModelOpt & { prompt: string; continuation: string[]; format?: "raw" | "chat" }, cmd: Command) => {
       await withSidecar(cmd, o, async (sc, cfg) => {
         const text = await formatted(sc, cfg, o.prompt);
-        const { ids } = await sc.tokenize([text, ...o.continuation]);
-        const [prefix, ...conts] = ids;
+        const { ids: conts } = await sc.tokenize(o.continuation);
+        const prefix = HfTokenizer.fromHello(await sc.hello()).encodePrompt(text);
         conts.forEach((c, i) => {
           if (c.length === 0) throw new InputError(`--continuation "${o.continuation[i]}" tokenizes to nothing`);
         });

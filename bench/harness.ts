@@ -54,3 +54,9 @@ export async function timeIt(n: number, warmup: number, fn: () => Promise<unknow
   }
   return out;
 }
+
+/** Value of `--name V` in a bench's argv, else the default. */
+export function arg(argv: string[], name: string, dflt: string): string {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : dflt;
+}

@@ -12,16 +12,12 @@ import { renderTemplate } from "../src/prompts/templates.ts";
 import { connectSidecar } from "../src/rpc/client.ts";
 import { HfTokenizer } from "../src/tokenizer/hfTokenizer.ts";
 import { Prng } from "../src/util/prng.ts";
-import { defineBench } from "./harness.ts";
+import { arg, defineBench } from "./harness.ts";
 
 const SUBJECTS = ["France", "Japan", "Kenya", "Peru", "Norway", "Egypt", "Chile", "India", "Spain", "Canada", "hammer", "knife", "lemon", "violin", "bicycle", "kettle"];
 const TARGETS = ["Paris", "Tokyo", "Nairobi", "Lima", "Oslo", "Cairo", "Santiago", "Delhi", "Madrid", "Ottawa", "nail", "cut", "sour", "music", "ride", "water", "cake", "time", "space", "blue"];
 const TEMPLATE_IDS = ["F1", "F2", "F3", "F4", "F5", "C1", "C2", "C3", "C5", "C10"];
 
-function arg(argv: string[], name: string, dflt: string): string {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : dflt;
-}
 
 /** Deterministic (prompt, target) pairs, alternating baseline and negative prompts. */
 export function benchPairs(n: number): PsemItem[] {

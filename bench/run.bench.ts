@@ -13,7 +13,7 @@ import { buildPrompt } from "../src/prompts/promptBuilder.ts";
 import { connectSidecar } from "../src/rpc/client.ts";
 import { HfTokenizer } from "../src/tokenizer/hfTokenizer.ts";
 import { deriveSeed } from "../src/util/prng.ts";
-import { defineBench } from "./harness.ts";
+import { arg, defineBench } from "./harness.ts";
 
 const QA: [string, string][] = [
   ["Fill the blank with one word: The capital of France is ____.", "Paris"],
@@ -26,10 +26,6 @@ const QA: [string, string][] = [
   ["Fill the blank (one word): You usually find a fish in the ____.", "water"],
 ];
 
-function arg(argv: string[], name: string, dflt: string): string {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : dflt;
-}
 
 export default defineBench({
   name: "run",

@@ -175,7 +175,7 @@ export class MockModel {
       if (pinned && Object.keys(pinned).length) {
         let fixed = 0;
         let rest = 0;
-        for (const [k, v] of Object.entries(pinned)) fixed += v;
+        for (const v of Object.values(pinned)) fixed += v;
         if (fixed > 1 + 1e-12) throw new Error(`mock pin: probabilities sum to ${fixed} > 1`);
         for (let j = 0; j < V; j++) if (!(j in pinned)) rest += p[j];
         for (let j = 0; j < V; j++) p[j] = j in pinned ? pinned[j] : rest > 0 ? (p[j] / rest) * (1 - fixed) : 0;

@@ -7,6 +7,9 @@
  */
 import { bootstrapVector, type BootstrapOptions, type Interval } from "./bootstrap.ts";
 
+/** Two-sided 95% normal quantile. */
+const Z95 = 1.959963984540054;
+
 /** One prompt: k successes (violations) among n samples at predictor x (P0). */
 export interface BinomialPoint {
   x: number;
@@ -175,23 +178,11 @@ export function fitLogisticWithCI(
     },
     { ...opts, stream: opts.stream ?? "logistic" },
   );
-  const z = 1.959963984540054;
+  const wald = (estimate: number, se: number) => ({ estimate, se, waldLow: estimate - Z95 * se, waldHigh: estimate + Z95 * se });
   return {
     fit,
-    intercept: {
-      ...ivA,
-      estimate: fit.intercept,
-      se: fit.seIntercept,
-      waldLow: fit.intercept - z * fit.seIntercept,
-      waldHigh: fit.intercept + z * fit.seIntercept,
-    },
-    slope: {
-      ...ivB,
-      estimate: fit.slope,
-      se: fit.seSlope,
-      waldLow: fit.slope - z * fit.seSlope,
-      waldHigh: fit.slope + z * fit.seSlope,
-    },
+    intercept: { ...ivA, ...wald(fit.intercept, fit.seIntercept) },
+    slope: { ...ivB, ...wald(fit.slope, fit.seSlope) },
     predictions: at.map((x, i) => ({ ...ivP[i], x, estimate: predict(fit, x) })),
     nonConverged,
   };

@@ -14,24 +14,20 @@ export const WIKIDATA_CACHE_FILE = "data/raw/wikidata_cache.json";
 
 const LABEL = `SERVICE wikibase:label { bd:serviceParam wikibase:language "en". }`;
 
+/** Countries (instances of Q6256) with the item value of one property, labelled in English. */
+function countryValueQuery(property: string): string {
+  return `SELECT ?country ?countryLabel ?value ?valueLabel WHERE {
+  ?country wdt:P31 wd:Q6256 ; wdt:${property} ?value .
+  ${LABEL}
+}`;
+}
+
 /** The fact queries (countries: instances of Q6256). Names are cache keys. */
 export const FACT_QUERIES = {
-  capital: `SELECT ?country ?countryLabel ?value ?valueLabel WHERE {
-  ?country wdt:P31 wd:Q6256 ; wdt:P36 ?value .
-  ${LABEL}
-}`,
-  currency: `SELECT ?country ?countryLabel ?value ?valueLabel WHERE {
-  ?country wdt:P31 wd:Q6256 ; wdt:P38 ?value .
-  ${LABEL}
-}`,
-  official_language: `SELECT ?country ?countryLabel ?value ?valueLabel WHERE {
-  ?country wdt:P31 wd:Q6256 ; wdt:P37 ?value .
-  ${LABEL}
-}`,
-  continent: `SELECT ?country ?countryLabel ?value ?valueLabel WHERE {
-  ?country wdt:P31 wd:Q6256 ; wdt:P30 ?value .
-  ${LABEL}
-}`,
+  capital: countryValueQuery("P36"),
+  currency: countryValueQuery("P38"),
+  official_language: countryValueQuery("P37"),
+  continent: countryValueQuery("P30"),
   demonym: `SELECT ?country ?countryLabel ?valueLabel WHERE {
   ?country wdt:P31 wd:Q6256 ; wdt:P1549 ?valueLabel .
   FILTER(LANG(?valueLabel) = "en")

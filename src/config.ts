@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { ConfigError } from "./errors.ts";
+import { log } from "./log.ts";
 
 /** Model id the sidecar resolves to the embedded small instruction-tuned model (see py-sidecar). */
 export const EMBEDDED_MODEL = "default";
@@ -186,9 +187,16 @@ export function parseLlm(spec: string): DeepPartial<Config["llm"]> {
   throw new ConfigError(`--llm: expected "openai" or "replay:DIR", got "${spec}"`);
 }
 
-/** A CUDA machine with an OpenAI key runs the study; anything else the offline demo. */
+/**
+ * The profile when none is given (flag, config file or SEMPRESS_PROFILE): always `default`. The paid
+ * `paper` profile (GPT-5.2 batches, a 7B model) is never chosen from the machine's state: an OpenAI key
+ * and a CUDA GPU only earn a log line saying how to ask for it.
+ */
 export function autoProfile(env: NodeJS.ProcessEnv, cuda: () => boolean = hasCuda): Config["profile"] {
-  return env.OPENAI_API_KEY && cuda() ? "paper" : "default";
+  if (env.OPENAI_API_KEY && cuda()) {
+    log().info("OpenAI key and CUDA GPU found; profile stays default (the paid paper profile runs only with --profile paper or SEMPRESS_PROFILE=paper)");
+  }
+  return "default";
 }
 
 function hasCuda(): boolean {
@@ -203,8 +211,9 @@ export interface LoadConfigOptions {
 }
 
 /**
- * defaults ← profile ← JSON config file ← env ← CLI flags, then validated. With no profile given
- * (flag, file or SEMPRESS_PROFILE), `paper` is chosen when an OpenAI key and a CUDA GPU are present.
+ * defaults ← profile ← JSON config file ← env ← CLI flags, then validated. The profile comes from the
+ * `--profile` flag, else the config file's `profile`, else SEMPRESS_PROFILE, else `default` (never
+ * `paper` by itself: see autoProfile).
  */
 export function loadConfig(opts: LoadConfigOptions = {}): Config {
   const env = opts.env ?? process.env;
@@ -228,7 +237,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
     (fileCfg.profile as Config["profile"] | undefined) ??
     (env.SEMPRESS_PROFILE as Config["profile"] | undefined) ??
     autoProfile(env);
-  if (!(profile in PROFILES)) throw new ConfigError(`unknown profile "${profile}" (expected default or paper)`);
+  if (!Object.hasOwn(PROFILES, profile)) throw new ConfigError(`unknown profile "${profile}" (expected default or paper)`);
   let merged: unknown = deepMerge(BASE, PROFILES[profile]);
   merged = deepMerge(merged, fileCfg);
   merged = deepMerge(merged, envOverrides(env));
@@ -242,15 +251,67 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   return parsed.data;
 }
 
-/** Stable hash of a config, recorded in run.json so a run can be matched to what produced it. */
-export function configHash(cfg: Config): string {
-  return createHash("sha256").update(stableStringify(cfg)).digest("hex").slice(0, 16);
+/**
+ * Config fields that say where and how to run, not what is computed: they never change a result, so
+ * they stay out of every config hash (a resume from another data root, Python path or timeout is the
+ * same run). Log level, --limit, --resume and --chunk are not config fields at all.
+ */
+export const HASH_EXCLUDED = [
+  "dataRoot",
+  "sidecar.python",
+  "sidecar.transport",
+  "sidecar.startTimeoutMs",
+  "sidecar.requestTimeoutMs",
+  "llm.pollIntervalMs",
+  "llm.pollMaxIntervalMs",
+] as const;
+
+/**
+ * A run directory's hash also leaves out the analysis settings: nothing `run` writes depends on them,
+ * and `analyze` rewrites each of its files whole from the settings it is given.
+ */
+export const RUN_HASH_EXCLUDED = [...HASH_EXCLUDED, "analysis"] as const;
+
+/** A copy of the config without the given dotted field paths. */
+export function hashedConfig(cfg: unknown, exclude: readonly string[] = HASH_EXCLUDED): Record<string, unknown> {
+  const out = structuredClone(cfg) as Record<string, unknown>;
+  for (const path of exclude) {
+    const keys = path.split(".");
+    let o: unknown = out;
+    for (const k of keys.slice(0, -1)) o = isPlainObject(o) ? o[k] : undefined;
+    if (isPlainObject(o)) delete o[keys[keys.length - 1]];
+  }
+  return out;
 }
 
+/** Stable hash of the config without the excluded fields (key order ignored). */
+export function configHash(cfg: Config, exclude: readonly string[] = HASH_EXCLUDED): string {
+  return createHash("sha256").update(stableStringify(hashedConfig(cfg, exclude))).digest("hex").slice(0, 16);
+}
+
+/** The hash run.json records as `config_hash`; `run --resume` and `analyze` refuse a different one. */
+export function runConfigHash(cfg: Config): string {
+  return configHash(cfg, RUN_HASH_EXCLUDED);
+}
+
+/** Dotted path and both values of the first leaf where two configs differ (sorted keys), or null. */
+export function firstConfigDifference(a: unknown, b: unknown, at = ""): { path: string; a: unknown; b: unknown } | null {
+  if (isPlainObject(a) && isPlainObject(b)) {
+    for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+      const d = firstConfigDifference(a[k], b[k], at ? `${at}.${k}` : k);
+      if (d) return d;
+    }
+    return null;
+  }
+  return stableStringify(a) === stableStringify(b) ? null : { path: at, a, b };
+}
+
+/** JSON with sorted keys; keys whose value is undefined are left out, as JSON.stringify does. */
 export function stableStringify(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stableStringify).join(",")}]`;
   if (isPlainObject(v)) {
     return `{${Object.keys(v)
+      .filter((k) => v[k] !== undefined)
       .sort()
       .map((k) => `${JSON.stringify(k)}:${stableStringify(v[k])}`)
       .join(",")}}`;

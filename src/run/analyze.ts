@@ -6,6 +6,8 @@
  *   runs/patching_results.csv    high-pressure subset, ΔP per layer for resid and attn patches
  * Outcome = greedy success (X absent) / failure (X present) in that condition; patching uses the
  * negative condition's outcome. Only prompts with a done marker in runs/progress.jsonl are analysed.
+ * A different profile, model, prompt format, dataset file or config hash than the run's (run.json,
+ * ./identity.ts) is refused before anything is read.
  */
 import { existsSync } from "node:fs";
 import type { Config } from "../config.ts";
@@ -31,6 +33,7 @@ import { readCsv, writeCsv } from "../util/csv.ts";
 import { readJsonl } from "../util/jsonl.ts";
 import { Progress } from "../util/progress.ts";
 import { buildPrompts, type RunEnv } from "./env.ts";
+import { ANALYZE_HINT, assertSameRun, datasetFacts, runIdentity } from "./identity.ts";
 import { aggregatePsem } from "../metrics/psem.ts";
 import { prefixFreeIndices, variantSequences } from "../metrics/variants.ts";
 import { readProgress, runPaths, type RunPaths } from "./outputs.ts";
@@ -42,6 +45,8 @@ export type Analysis = (typeof ANALYSES)[number];
 
 export interface AnalyzeOptions {
   prompts: readonly PromptRecord[];
+  /** The file the prompts came from (its sha256 must be the run's dataset hash). */
+  promptsFile?: string;
   only?: Analysis[];
   /** Cap on patched prompts (after the balanced, shuffled selection); default all. */
   patchLimit?: number;
@@ -116,6 +121,7 @@ async function promptOffsets(env: RunEnv, allIds: readonly number[], text: strin
 export async function analyzeStage(cfg: Config, env: RunEnv, opts: AnalyzeOptions): Promise<AnalyzeSummary> {
   const t0 = Date.now();
   const paths = runPaths(cfg);
+  assertSameRun(paths.manifest, runIdentity(cfg, datasetFacts(opts.promptsFile, opts.prompts), env.hello.model_id), cfg, ANALYZE_HINT);
   const only = new Set<Analysis>(opts.only?.length ? opts.only : ANALYSES);
   const batch = opts.batch ?? 8;
   const { recs, outcome } = loadDone(paths, opts.prompts);

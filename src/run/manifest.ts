@@ -1,10 +1,12 @@
 /**
- * run.json: what produced a run directory (config, its hash, seeds, model facts from hello without the
- * tokenizer text, which is pinned by its sha256 instead), library versions).
+ * run.json: what produced a run directory (config, seeds, model facts from hello without the
+ * tokenizer text, which is pinned by its sha256 instead, library versions), and at the top level the
+ * run's identity (./identity.ts: profile, model_spec, model_id, prompt_format, dataset, config_hash,
+ * llm_provider), which resume and analyze check.
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { configHash, type Config } from "../config.ts";
+import { existsSync, readFileSync } from "node:fs";
+import { runConfigHash, type Config } from "../config.ts";
 import type { HelloResult } from "../rpc/protocol.ts";
 import { PROTOCOL_VERSION } from "../rpc/protocol.ts";
 import type { RunManifest } from "../schemas.ts";
@@ -29,7 +31,7 @@ export function buildManifest(cfg: Config, hello: HelloResult | null, command: s
     created_at: new Date().toISOString(),
     command,
     config: cfg as unknown as Record<string, unknown>,
-    config_hash: configHash(cfg),
+    config_hash: runConfigHash(cfg),
     seeds: cfg.seeds,
     model: hello ? modelFacts(hello) : null,
     versions: {
@@ -46,4 +48,10 @@ export function buildManifest(cfg: Config, hello: HelloResult | null, command: s
 export function writeManifest(file: string, cfg: Config, hello: HelloResult | null, extra: { command: string } & Record<string, unknown>): void {
   const { command, ...rest } = extra;
   writeJson(file, { ...buildManifest(cfg, hello, command), ...rest });
+}
+
+/** Adds or replaces top-level fields of an existing run.json (e.g. the P0 check when the run ends). */
+export function updateManifest(file: string, patch: Record<string, unknown>): void {
+  const prev = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>) : {};
+  writeJson(file, { ...prev, ...patch });
 }

@@ -5,15 +5,23 @@
  * Default-profile sizes (no key, no GPU, embedded model, 2 CPU cores; budget < 30 min end to end):
  * the run takes the first DEFAULT_PIPELINE_LIMIT prompts of the built dataset, and patching covers
  * at most DEFAULT_PATCH_LIMIT prompts of its balanced subset. The paper profile runs everything.
+ *
+ * Run identity (./identity.ts): before the dataset step, a different profile, model, prompt format or
+ * config hash than the existing run's is refused (unless `force`). A fresh (non-resumed) pipeline that
+ * rebuilt the dataset into a different prompts file moves the old run directory aside, as --force
+ * would: that run's dataset has just been replaced, and its files are kept, not overwritten.
  */
 import type { Config } from "../config.ts";
 import { buildDataset } from "../dataset/build.ts";
 import { sidecarProbe } from "../dataset/sidecarProbe.ts";
+import { InputError } from "../errors.ts";
 import { log } from "../log.ts";
 import { buildReport } from "../report/build.ts";
 import { analyzeStage, type AnalyzeSummary } from "./analyze.ts";
 import { connectRunEnv } from "./connect.ts";
 import type { RunEnv } from "./env.ts";
+import { assertSameRun, datasetFacts, RUN_HINT, runIdentity, runMismatch, type Mismatch } from "./identity.ts";
+import { runPaths } from "./outputs.ts";
 import { loadPrompts } from "./prompts.ts";
 import { runStage, type RunSummary } from "./runner.ts";
 
@@ -22,6 +30,8 @@ export const DEFAULT_PATCH_LIMIT = 8;
 
 export interface PipelineOptions {
   resume?: boolean;
+  /** Start a new run directory (the existing runs/ is moved aside). */
+  force?: boolean;
   /** Prompts to run (default: DEFAULT_PIPELINE_LIMIT on the default profile, all on paper). */
   limit?: number | null;
   patchLimit?: number | null;
@@ -46,8 +56,20 @@ export function pipelineLimits(cfg: Pick<Config, "profile">, o: Pick<PipelineOpt
   return { limit, patchLimit };
 }
 
+/**
+ * Whether the pipeline's run starts a new run directory: always with --force; and on a fresh
+ * (non-resumed) pipeline whose dataset step produced another prompts file than the existing run's.
+ */
+export function pipelineForces(o: Pick<PipelineOptions, "force" | "resume">, differs: Mismatch | null): boolean {
+  return Boolean(o.force) || (!o.resume && differs?.field === "dataset");
+}
+
 export async function runPipeline(cfg: Config, o: PipelineOptions = {}): Promise<PipelineSummary> {
+  if (o.force && o.resume) throw new InputError("--force and --resume exclude each other: --force starts a new run directory");
   const { limit, patchLimit } = pipelineLimits(cfg, o);
+  const manifest = runPaths(cfg).manifest;
+  // The dataset is not built yet: check everything but it (an unknown dataset hash compares equal).
+  if (!o.force) assertSameRun(manifest, runIdentity(cfg, { path: null, sha256: "", demo: false }, null), cfg, RUN_HINT);
   const owned = o.env ? null : await connectRunEnv(cfg);
   const env = (o.env ?? owned)!;
   const seconds: Record<string, number> = {};
@@ -67,8 +89,10 @@ export async function runPipeline(cfg: Config, o: PipelineOptions = {}): Promise
     );
     const ds = await timed("dataset", () => buildDataset(cfg, { resume: Boolean(o.resume), probe }));
     const prompts = loadPrompts(ds.prompts, limit, true);
-    const run = await timed("run", () => runStage(cfg, env, { prompts, resume: Boolean(o.resume), promptsFile: ds.prompts, command: "pipeline" }));
-    const analyze = await timed("analyze", () => analyzeStage(cfg, env, { prompts, patchLimit }));
+    const differs = runMismatch(manifest, runIdentity(cfg, datasetFacts(ds.prompts, prompts), env.hello.model_id), cfg);
+    const force = pipelineForces(o, differs);
+    const run = await timed("run", () => runStage(cfg, env, { prompts, resume: Boolean(o.resume), force, promptsFile: ds.prompts, command: "pipeline" }));
+    const analyze = await timed("analyze", () => analyzeStage(cfg, env, { prompts, promptsFile: ds.prompts, patchLimit }));
     const rep = await timed("report", () => buildReport(cfg));
     return {
       prompts_file: ds.prompts,

@@ -43,14 +43,3 @@ export function promptsFileOfRun(manifestFile: string): string | null {
     return null;
   }
 }
-
-/** The model section of the config the last run used (run.json → config.model), if any. */
-export function runConfigOf(manifestFile: string): { id?: string; promptFormat?: "raw" | "chat" } | null {
-  if (!existsSync(manifestFile)) return null;
-  try {
-    const m = JSON.parse(readFileSync(manifestFile, "utf8")) as { config?: { model?: { id?: string; promptFormat?: "raw" | "chat" } } };
-    return m.config?.model ?? null;
-  } catch {
-    return null;
-  }
-}

@@ -8,6 +8,9 @@
  *   3. P0 / P1 (P_sem under the baseline / negative prompt) → psem.csv; behaviour → behavior.csv.
  * Prompts go in fixed chunks by index, so the sidecar batches are the same whether or not the run was
  * interrupted; see ./outputs.ts for the resume rule. Detection mapping errors stop the run.
+ * Before anything runs, the run's identity (./identity.ts) is checked against runs/run.json: a resume
+ * or a fresh run over a different run is refused; `force` moves the old run directory aside first.
+ * When the run ends, P0 is compared with prompts.jsonl's selection-time P0 (./p0check.ts).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { setupDirectories, type Config } from "../config.ts";
@@ -16,15 +19,17 @@ import { InputError, MappingError } from "../errors.ts";
 import { log } from "../log.ts";
 import { behaviorRow, BEHAVIOR_COLUMNS } from "../metrics/behavior.ts";
 import { suppression } from "../metrics/suppression.ts";
-import type { CompletionRecord, Condition, DetectionRecord, PromptRecord, PsemRow } from "../schemas.ts";
+import { PsemRow, type CompletionRecord, type Condition, type DetectionRecord, type PromptRecord } from "../schemas.ts";
 import { binOf } from "../stats/bins.ts";
-import { appendCsv } from "../util/csv.ts";
+import { appendCsv, readCsv } from "../util/csv.ts";
 import { appendJsonl } from "../util/jsonl.ts";
 import { deriveSeed } from "../util/prng.ts";
 import { Progress } from "../util/progress.ts";
 import { buildPrompts, type RunEnv } from "./env.ts";
 import { psemBatch } from "../metrics/psem.ts";
-import { writeManifest } from "./manifest.ts";
+import { assertSameRun, datasetFacts, moveRunAside, RUN_HINT, runIdentity } from "./identity.ts";
+import { updateManifest, writeManifest } from "./manifest.ts";
+import { logP0Check, p0Check, type P0Check } from "./p0check.ts";
 import {
   chunkIndices,
   clearRunOutputs,
@@ -71,6 +76,8 @@ export const PSEM_COLUMNS = [
 export interface RunOptions {
   prompts: readonly PromptRecord[];
   resume: boolean;
+  /** Start a new run directory: the existing runs/ is renamed to runs.<UTC stamp>/ first. */
+  force?: boolean;
   chunkSize?: number;
   /** Recorded in run.json. */
   command?: string;
@@ -85,6 +92,10 @@ export interface RunSummary {
   ran: number;
   chunks: number;
   seconds: number;
+  /** Where --force moved the previous run directory (null: nothing moved). */
+  moved_aside: string | null;
+  /** Selection-time P0 (prompts.jsonl) vs the run's P0 (psem.csv). */
+  p0_check: P0Check;
 }
 
 /** The sampling seed of one prompt × condition. */
@@ -104,13 +115,21 @@ interface PerCondition {
 
 export async function runStage(cfg: Config, env: RunEnv, opts: RunOptions): Promise<RunSummary> {
   const t0 = Date.now();
-  setupDirectories(cfg);
-  const paths = runPaths(cfg);
-  // A resume keeps the chunking of the run it continues (run.json), unless told otherwise.
-  const chunkSize = opts.chunkSize ?? (opts.resume ? recordedChunkSize(paths.manifest) : null) ?? defaultChunk(cfg);
+  if (opts.force && opts.resume) throw new InputError("--force and --resume exclude each other: --force starts a new run directory");
   const ids = opts.prompts.map((p) => p.prompt_id);
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);
   if (dup !== undefined) throw new InputError(`${opts.promptsFile ?? "prompts"}: duplicate prompt_id ${dup}`);
+  const paths = runPaths(cfg);
+  const identity = runIdentity(cfg, datasetFacts(opts.promptsFile, opts.prompts), env.hello.model_id);
+  setupDirectories(cfg);
+  const movedAside = opts.force ? moveRunAside(paths.runs) : null;
+  if (movedAside) {
+    log().warn({ from: paths.runs, to: movedAside }, `--force: the previous run directory is now ${movedAside}`);
+    setupDirectories(cfg);
+  }
+  if (!opts.force) assertSameRun(paths.manifest, identity, cfg, RUN_HINT);
+  // A resume keeps the chunking of the run it continues (run.json), unless told otherwise.
+  const chunkSize = opts.chunkSize ?? (opts.resume ? recordedChunkSize(paths.manifest) : null) ?? defaultChunk(cfg);
   let done = new Set<string>();
   if (opts.resume) {
     done = completedPrompts(ids, chunkSize, readProgress(paths));
@@ -121,6 +140,7 @@ export async function runStage(cfg: Config, env: RunEnv, opts: RunOptions): Prom
   }
   writeManifest(paths.manifest, cfg, env.hello, {
     command: opts.command ?? "run",
+    ...identity,
     run: { prompts_file: opts.promptsFile ?? null, n_prompts: ids.length, chunk_size: chunkSize, resume: opts.resume },
   });
   const chunks = chunkIndices(ids.length, chunkSize).filter((c) => !c.every((i) => done.has(ids[i])));
@@ -149,12 +169,18 @@ export async function runStage(cfg: Config, env: RunEnv, opts: RunOptions): Prom
   } finally {
     bar.stop();
   }
+  const runP0 = new Map(existsSync(paths.psem) ? readCsv(paths.psem, PsemRow).map((r) => [r.prompt_id, r.p0]) : []);
+  const check = p0Check(opts.prompts, runP0, cfg.dataset.binEdges);
+  logP0Check(check);
+  updateManifest(paths.manifest, { p0_check: check });
   return {
     prompts: ids.length,
     skipped: done.size,
     ran: ids.length - done.size,
     chunks: chunks.length,
     seconds: (Date.now() - t0) / 1000,
+    moved_aside: movedAside,
+    p0_check: check,
   };
 }
 

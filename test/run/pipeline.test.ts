@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Command } from "commander";
-import { DEFAULT_PATCH_LIMIT, DEFAULT_PIPELINE_LIMIT, pipelineLimits } from "../../src/run/pipeline.ts";
+import { DEFAULT_PATCH_LIMIT, DEFAULT_PIPELINE_LIMIT, pipelineForces, pipelineLimits } from "../../src/run/pipeline.ts";
 import { parseOnly } from "../../src/cli/commands/analyze.ts";
 import { register as registerRun } from "../../src/cli/commands/run.ts";
 import { register as registerAnalyze } from "../../src/cli/commands/analyze.ts";
@@ -26,7 +26,7 @@ test("when the commands are registered then run, analyze and pipeline exist with
   registerPipeline(p);
   const run = p.commands.find((c) => c.name() === "run")!;
   assert.deepEqual(
-    ["--prompts", "--model", "--limit", "--resume", "--trace"].filter((f) => !run.options.some((o) => o.long === f)),
+    ["--prompts", "--model", "--limit", "--resume", "--force", "--trace"].filter((f) => !run.options.some((o) => o.long === f)),
     [],
   );
   assert.ok(p.commands.find((c) => c.name() === "analyze")!.options.some((o) => o.long === "--only"));
@@ -45,4 +45,20 @@ test("the pipeline's demo subset takes prompts round-robin over categories, in f
   const all = [mk("i1", "idioms"), mk("i2", "idioms"), mk("i3", "idioms"), mk("f1", "facts"), mk("c1", "creative")];
   assert.deepEqual(stratifiedSubset(all, 4).map((p: { prompt_id: string }) => p.prompt_id), ["i1", "f1", "c1", "i2"]);
   assert.equal(stratifiedSubset(all, 99).length, 5);
+});
+
+test("when a fresh pipeline rebuilt the dataset into another file then its run starts a new run directory; a resume never does", () => {
+  const dataset = { field: "dataset", run: "a", now: "b" };
+  const model = { field: "model", run: "a", now: "b" };
+  assert.equal(pipelineForces({}, dataset), true);
+  assert.equal(pipelineForces({ resume: true }, dataset), false, "a resume over another dataset is refused by the run stage");
+  assert.equal(pipelineForces({}, model), false, "another model is refused, not moved aside");
+  assert.equal(pipelineForces({}, null), false);
+  assert.equal(pipelineForces({ force: true }, null), true);
+});
+
+test("when pipeline is registered then it takes --force", () => {
+  const p = new Command("sempress");
+  registerPipeline(p);
+  assert.ok(p.commands.find((c) => c.name() === "pipeline")!.options.some((o) => o.long === "--force"));
 });

@@ -4,7 +4,8 @@ import { configFor, printJson } from "../common.ts";
 import { ANALYSES, analyzeStage, type Analysis } from "../../run/analyze.ts";
 import { connectRunEnv } from "../../run/connect.ts";
 import { runPaths } from "../../run/outputs.ts";
-import { defaultPromptsFile, loadPrompts, promptsFileOfRun, runConfigOf } from "../../run/prompts.ts";
+import { ANALYZE_HINT, assertSameRun, datasetFacts, runDefaults, runIdentity } from "../../run/identity.ts";
+import { defaultPromptsFile, loadPrompts, promptsFileOfRun } from "../../run/prompts.ts";
 import { parsePositiveInt } from "./run.ts";
 
 export function parseOnly(v: string, prev: Analysis[] = []): Analysis[] {
@@ -22,19 +23,21 @@ export function register(program: Command): void {
     .description("attention routing, logit lens, attention/FFN decomposition and activation patching from the run's traces")
     .option("--only <which>", `one or more of ${ANALYSES.join("|")} (comma separated or repeated)`, parseOnly)
     .option("--prompts <file>", "prompts JSONL (default: the one the run used)")
-    .option("--model <id>", "model id (must be the run's model)")
+    .option("--model <id>", "model id (default and only accepted value: the run's model)")
+    .option("--prompt-format <fmt>", "raw or chat (default and only accepted value: the run's)")
     .option("--patch-limit <n>", "patch at most n prompts of the selected subset", parsePositiveInt("--patch-limit"))
-    .action(async (o: { only?: Analysis[]; prompts?: string; model?: string; patchLimit?: number }, cmd: Command) => {
-      // Default to the model and prompt format the run used (run.json), so analyze reads its traces right.
-      const probe = runPaths(configFor(cmd));
-      const used = runConfigOf(probe.manifest);
-      const cfg = configFor(cmd, { model: o.model ?? used?.id, promptFormat: used?.promptFormat });
+    .action(async (o: { only?: Analysis[]; prompts?: string; model?: string; promptFormat?: "raw" | "chat"; patchLimit?: number }, cmd: Command) => {
+      // Default to the run's model, prompt format, trace mode and dataset provider (run.json), so
+      // analyze reads its traces right; anything given that differs from the run is refused below.
+      const used = runDefaults(runPaths(configFor(cmd)).manifest);
+      const cfg = configFor(cmd, { model: o.model ?? used.model, promptFormat: o.promptFormat ?? used.promptFormat, trace: used.trace, llm: used.llm });
       const paths = runPaths(cfg);
       const file = o.prompts ?? promptsFileOfRun(paths.manifest) ?? defaultPromptsFile(cfg);
       const prompts = loadPrompts(file);
+      assertSameRun(paths.manifest, runIdentity(cfg, datasetFacts(file, prompts), null), cfg, ANALYZE_HINT);
       const env = await connectRunEnv(cfg);
       try {
-        const s = await analyzeStage(cfg, env, { prompts, only: o.only, patchLimit: o.patchLimit });
+        const s = await analyzeStage(cfg, env, { prompts, promptsFile: file, only: o.only, patchLimit: o.patchLimit });
         printJson(s);
       } finally {
         await env.close();

@@ -10,13 +10,15 @@ export function register(program: Command): void {
     .option("--model <id>", "model for every stage (default: the profile's)")
     .option("--llm <spec>", 'dataset batch replies from "openai" or "replay:DIR"')
     .option("--resume", "continue an interrupted pipeline (dataset steps and run chunks already done are kept)")
+    .option("--force", "start a new run directory: the existing runs/ is renamed to runs.<UTC stamp>/ first")
     .option("--limit <n>", "run only the first n prompts (default profile: 30)", parsePositiveInt("--limit"))
     .option("--all", "run every prompt and patch the whole subset, whatever the profile")
     .option("--patch-limit <n>", "patch at most n prompts (default profile: 8)", parsePositiveInt("--patch-limit"))
-    .action(async (o: { model?: string; llm?: string; resume?: boolean; limit?: number; all?: boolean; patchLimit?: number }, cmd: Command) => {
+    .action(async (o: { model?: string; llm?: string; resume?: boolean; force?: boolean; limit?: number; all?: boolean; patchLimit?: number }, cmd: Command) => {
       const cfg = configFor(cmd, { model: o.model, llm: o.llm });
       const s = await runPipeline(cfg, {
         resume: o.resume,
+        force: o.force,
         limit: o.all ? null : o.limit,
         patchLimit: o.all ? null : o.patchLimit,
       });

@@ -2,6 +2,8 @@ import type { Command } from "commander";
 import { InputError } from "../../errors.ts";
 import { configFor, printJson } from "../common.ts";
 import { connectRunEnv } from "../../run/connect.ts";
+import { assertSameRun, datasetFacts, RUN_HINT, runIdentity } from "../../run/identity.ts";
+import { runPaths } from "../../run/outputs.ts";
 import { DEFAULT_CHUNK, runStage } from "../../run/runner.ts";
 import { defaultPromptsFile, loadPrompts } from "../../run/prompts.ts";
 
@@ -18,6 +20,7 @@ export interface RunCliOptions {
   model?: string;
   limit?: number;
   resume?: boolean;
+  force?: boolean;
   trace?: "rows" | "full";
   promptFormat?: "raw" | "chat";
   chunk?: number;
@@ -30,7 +33,8 @@ export function register(program: Command): void {
     .option("--prompts <file>", "prompts JSONL (default data/validated/prompts.jsonl under the data root)")
     .option("--model <id>", "HF id, local dir, .gguf, random:<config.json> or default (embedded)")
     .option("--limit <n>", "only the first n prompts", parsePositiveInt("--limit"))
-    .option("--resume", "continue an interrupted run (finished chunks are kept)")
+    .option("--resume", "continue an interrupted run (finished chunks are kept); refused if model, prompt format, dataset or config differ")
+    .option("--force", "start a new run directory: the existing runs/ is renamed to runs.<UTC stamp>/ first")
     .option("--trace <mode>", "rows (decision-relevant rows, default) or full")
     .option("--prompt-format <fmt>", "raw or chat")
     .option("--chunk <n>", `prompts per sidecar batch (default ${DEFAULT_CHUNK}, paper profile 32; a resume reuses the run's)`, parsePositiveInt("--chunk"))
@@ -38,14 +42,18 @@ export function register(program: Command): void {
       const cfg = configFor(cmd, { model: o.model, trace: o.trace, promptFormat: o.promptFormat });
       const file = o.prompts ?? defaultPromptsFile(cfg);
       const prompts = loadPrompts(file, o.limit);
+      if (o.force && o.resume) throw new InputError("--force and --resume exclude each other: --force starts a new run directory");
+      // Refuse a different run before the model is loaded (runStage checks again with the resolved model id).
+      if (!o.force) assertSameRun(runPaths(cfg).manifest, runIdentity(cfg, datasetFacts(file, prompts), null), cfg, RUN_HINT);
       const env = await connectRunEnv(cfg);
       try {
         const s = await runStage(cfg, env, {
           prompts,
           resume: Boolean(o.resume),
+          force: Boolean(o.force),
           chunkSize: o.chunk,
           promptsFile: file,
-          command: `run${o.limit ? ` --limit ${o.limit}` : ""}${o.resume ? " --resume" : ""}`,
+          command: `run${o.limit ? ` --limit ${o.limit}` : ""}${o.resume ? " --resume" : ""}${o.force ? " --force" : ""}`,
         });
         printJson({ ...s, model: env.hello.model_id, runs: cfg.dataRoot });
       } finally {

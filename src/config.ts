@@ -24,6 +24,11 @@ export const ConfigSchema = z.object({
     id: z.string().min(1),
     promptFormat: z.enum(["raw", "chat"]),
     systemMessage: z.string().nullable(),
+    /**
+     * Let a hub model run its own Python code (transformers' trust_remote_code); absent means false.
+     * Only for repos you trust; passed to the sidecar as --trust-remote-code.
+     */
+    trustRemoteCode: z.boolean().optional(),
   }),
   sidecar: z.object({
     python: z.string().min(1),

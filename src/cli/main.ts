@@ -15,6 +15,7 @@ const COMMAND_MODULES = [
   "./commands/analyze.ts",
   "./commands/report.ts",
   "./commands/pipeline.ts",
+  "./commands/model.ts",
 ];
 
 export async function buildProgram(): Promise<Command> {
@@ -24,6 +25,7 @@ export async function buildProgram(): Promise<Command> {
     .option("--profile <name>", "default (embedded model, offline) or paper (Qwen2.5-7B-Instruct)")
     .option("--data-root <dir>", "root for data/, runs/ and assets/")
     .option("--log-level <level>", "pino level for stderr logs", "info")
+    .option("--trust-remote-code", "let a hub model run its own Python code (only for repos you trust)")
     .showHelpAfterError();
   for (const m of COMMAND_MODULES) {
     let mod: { register?: (p: Command) => void };

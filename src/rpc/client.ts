@@ -48,6 +48,7 @@ export function clientOptionsFromConfig(cfg: Config, model?: string): SidecarCli
     startTimeoutMs: cfg.sidecar.startTimeoutMs,
     requestTimeoutMs: cfg.sidecar.requestTimeoutMs,
     maxBatchTokens: cfg.sidecar.maxBatchTokens,
+    extraArgs: cfg.model.trustRemoteCode ? ["--trust-remote-code"] : [],
   };
 }
 

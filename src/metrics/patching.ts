@@ -2,10 +2,13 @@
  * Activation patching (pure part): which prompts to patch, and ΔP rows from the sidecar's `patch` op.
  *
  * Subset: high-pressure prompts, P0 ≥ T with T = clamp(q75(P0 over all prompts), 0.7, 0.95) (quantile
- * and bounds from config analysis.*). Among them, outcome = greedy success/failure in the negative
- * condition; keep ALL successes plus as many failures (min(#successes, #failures), drawn at random),
- * then shuffle the whole subset; both draws use one Prng seeded with cfg.seeds.python and stream
- * "patching", so the subset is a pure function of the inputs and the seed.
+ * and bounds from config analysis.*; DESIGN_SUBSET holds the design's values). Among them, outcome =
+ * greedy success/failure in the negative condition; keep ALL successes plus as many failures
+ * (min(#successes, #failures), drawn at random), then shuffle the whole subset; both draws use one Prng
+ * seeded with cfg.seeds.python and stream "patching", so the subset is a pure function of the inputs
+ * and the seed. With no high-pressure success the rule selects nothing. Only a positive `minItems`
+ * (the offline default profile) departs from it, by appending a top-up; the result counts both parts
+ * so the report can say which rule produced what.
  *
  * Rows: P_sem = Σ over the prefix-free S(X) sequences of exp(Σ_t logprob) (psem's own helper), for the
  * unpatched negative run and each patched (site, layer); ΔP = P_patched − P_negative. flipped = 1 when
@@ -21,6 +24,9 @@ export interface PatchCandidate {
   p0: number;
   outcome: Outcome;
 }
+
+/** The design's subset rule (DESIGN.md, Metrics): T = clamp(q75(P0), 0.7, 0.95), no top-up. */
+export const DESIGN_SUBSET = { quantile: 0.75, min: 0.7, max: 0.95, minItems: 0 } as const;
 
 export interface SubsetOptions {
   quantile: number;
@@ -44,16 +50,26 @@ export function pressureThreshold(p0s: readonly number[], o: Pick<SubsetOptions,
 }
 
 export interface PatchSubset<T extends PatchCandidate> {
+  /** q_quantile(P0) before clamping (NaN when no prompt has a finite P0). */
+  quantileValue: number;
+  /** T = clamp(quantileValue, min, max). */
   threshold: number;
+  /** Prompts with P0 ≥ T, and how many of them are greedy successes / failures. */
   highPressure: number;
+  highSuccesses: number;
+  highFailures: number;
+  /** Prompts the design's rule picks (all successes plus as many failures); 0 = it selects nothing. */
+  balanced: number;
+  /** Prompts added by the top-up (minItems), appended after the balanced, shuffled ones. */
+  toppedUp: number;
+  /** The balanced prompts (shuffled with the seed), then the top-up prompts (highest P0 first). */
   items: T[];
 }
 
 export function selectPatchSubset<T extends PatchCandidate>(all: readonly T[], o: SubsetOptions): PatchSubset<T> {
-  const threshold = pressureThreshold(
-    all.map((c) => c.p0),
-    o,
-  );
+  const p0s = all.map((c) => c.p0);
+  const threshold = pressureThreshold(p0s, o);
+  const quantileValue = quantileSorted(Float64Array.from(p0s.filter(Number.isFinite)).sort(), o.quantile);
   const high = all.filter((c) => c.p0 >= threshold);
   // Stable input order (by prompt id) so the draw does not depend on how the caller ordered things.
   const byId = (a: T, b: T) => (a.prompt_id < b.prompt_id ? -1 : a.prompt_id > b.prompt_id ? 1 : 0);
@@ -62,13 +78,23 @@ export function selectPatchSubset<T extends PatchCandidate>(all: readonly T[], o
   const rng = new Prng(o.seed, "patching");
   const failPick = rng.shuffle(fail).slice(0, Math.min(succ.length, fail.length));
   const items = rng.shuffle([...succ, ...failPick]);
+  const balanced = items.length;
   const want = o.minItems ?? 0;
   if (items.length < want) {
     const taken = new Set(items.map((c) => c.prompt_id));
     const rest = high.filter((c) => !taken.has(c.prompt_id)).sort((a, b) => b.p0 - a.p0 || byId(a, b));
     items.push(...rest.slice(0, want - items.length));
   }
-  return { threshold, highPressure: high.length, items };
+  return {
+    quantileValue,
+    threshold,
+    highPressure: high.length,
+    highSuccesses: succ.length,
+    highFailures: fail.length,
+    balanced,
+    toppedUp: items.length - balanced,
+    items,
+  };
 }
 
 type PatchItem = OpResult<"patch">["items"][number];

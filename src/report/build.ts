@@ -17,9 +17,11 @@ import { createDocument, fontFiles, renderFigure, svgToPng, type RenderedFigure 
 import { renderHtml } from "./html.ts";
 import { loadRunData } from "./load.ts";
 import { buildMeta } from "./meta.ts";
+import { patchRuleOf } from "./patchSubset.ts";
 import { computeTables } from "./tables.ts";
 
-export const TABLES_SCHEMA_VERSION = 1;
+/** 2: observed-range logistic curve, `sparse` bin flags, per-bin summary, patching subset, report header. */
+export const TABLES_SCHEMA_VERSION = 2;
 
 export interface ReportSummary {
   ok: true;
@@ -46,7 +48,7 @@ export async function buildReport(cfg: Config, opts: BuildOptions = {}): Promise
   const data = loadRunData(cfg);
   log().info({ prompts: data.psem.length, missing: data.missing }, "report: inputs loaded");
 
-  const { tables, bootstrapRows, views } = computeTables(data, { edges, B: cfg.analysis.bootstrapB, seed: cfg.seeds.python });
+  const { tables, bootstrapRows, views } = computeTables(data, { edges, B: cfg.analysis.bootstrapB, seed: cfg.seeds.python, patchRule: patchRuleOf(cfg) });
   log().info({ intervals: bootstrapRows.length, ms: Date.now() - t0 }, "report: tables computed");
   const meta = buildMeta(data, cfg, opts.now ?? new Date());
 

@@ -3,62 +3,36 @@
  * external requests) with the key numbers, the seven figures, the tables, the curated failures and
  * the provenance of the run.
  */
-import type { Estimate } from "./ciBook.ts";
+import type { BinSummary } from "./binClaims.ts";
 import type { AppendixExample } from "./examples.ts";
 import type { RenderedFigure } from "./figures/render.ts";
+import { demoBanner, headerFacts, notRecorded } from "./headerHtml.ts";
+import { ci, ciPct, esc, fx, pct, table } from "./htmlFormat.ts";
 import type { Meta } from "./meta.ts";
+import { CSS } from "./style.ts";
+import { MIN_BIN_PROMPTS } from "./support.ts";
 import type { Tables } from "./tables.ts";
 
-export function esc(s: unknown): string {
-  return String(s ?? "").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+export { esc } from "./htmlFormat.ts";
+
+const SPARSE_TAG = `<span class="tag">sparse: n &lt; ${MIN_BIN_PROMPTS}</span>`;
+
+/** The per-bin sentence: supported bins only; sparse bins named as left out. */
+function binSentence(b: BinSummary): string | null {
+  const lo = b.lowest_pressure;
+  const hi = b.highest_pressure;
+  const left = b.sparse_bins.length
+    ? ` Not compared (fewer than ${b.min_prompts_per_bin} prompts): ${b.sparse_bins.map((s) => `${esc(s.label)} (n=${s.n_prompts})`).join(", ")}.`
+    : "";
+  if (!lo) return b.sparse_bins.length ? `No P0 bin has ${b.min_prompts_per_bin} or more prompts, so no per-bin comparison is made.${left}` : null;
+  if (!hi) return `Only one P0 bin has ${b.min_prompts_per_bin} or more prompts (${esc(lo.label)}, n=${lo.n_prompts}: ${pct(lo.estimate)}), so bins are not compared.${left}`;
+  return (
+    `By P0 bin (negative prompt; bins with ≥ ${b.min_prompts_per_bin} prompts): ${pct(lo.estimate)} in ${esc(lo.label)} (n=${lo.n_prompts}) vs ` +
+    `${pct(hi.estimate)} in ${esc(hi.label)} (n=${hi.n_prompts}), a difference of ${b.difference === null ? "n/a" : `${(b.difference * 100).toFixed(1)} points`}; ` +
+    `highest in ${esc(b.highest_rate!.label)}.${left}`
+  );
 }
 
-const pct = (v: number | null | undefined, d = 1) => (v === null || v === undefined ? "n/a" : `${(v * 100).toFixed(d)}%`);
-const fx = (v: number | null | undefined, d = 3) => (v === null || v === undefined ? "n/a" : v.toFixed(d));
-const ci = (e: Estimate, f: (v: number | null) => string = (v) => fx(v)) =>
-  `${f(e.estimate)} <span class="ci">[${f(e.ci_low)}, ${f(e.ci_high)}]</span>`;
-const ciPct = (e: Estimate) => ci(e, (v) => pct(v));
-
-function table(head: string[], rows: string[][], cls = ""): string {
-  return `<table class="${cls}"><thead><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>${rows
-    .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`)
-    .join("")}</tbody></table>`;
-}
-
-const CSS = `
-:root { --ink:#1f2328; --muted:#59636e; --line:#d1d9e0; --bg:#ffffff; --soft:#f6f8fa; --accent:#3a6fb0; --bad:#d6453d; }
-* { box-sizing: border-box; }
-body { margin:0; background:var(--bg); color:var(--ink); font:15px/1.55 "DejaVu Sans", system-ui, -apple-system, "Segoe UI", sans-serif; }
-main { max-width: 1040px; margin: 0 auto; padding: 28px 28px 64px; }
-header { border-bottom: 3px solid var(--accent); padding-bottom: 12px; margin-bottom: 20px; }
-h1 { font-size: 26px; margin: 0 0 4px; }
-h2 { font-size: 20px; margin: 36px 0 10px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
-h3 { font-size: 16px; margin: 22px 0 8px; }
-.sub { color: var(--muted); font-size: 14px; }
-nav { font-size: 14px; margin: 10px 0 0; }
-nav a { margin-right: 14px; color: var(--accent); text-decoration: none; }
-ul.key li { margin: 4px 0; }
-.ci { color: var(--muted); font-size: 0.9em; white-space: nowrap; }
-figure.fig { margin: 18px 0 28px; padding: 12px; border: 1px solid var(--line); border-radius: 8px; background: #fff; }
-figure.fig img { display: block; width: 100%; height: auto; }
-figcaption { color: var(--muted); font-size: 13.5px; margin-top: 8px; }
-table { border-collapse: collapse; width: 100%; margin: 8px 0 16px; font-size: 13.5px; }
-th, td { border-bottom: 1px solid var(--line); padding: 5px 8px; text-align: right; vertical-align: top; }
-th:first-child, td:first-child { text-align: left; }
-thead th { background: var(--soft); font-weight: 600; }
-tbody tr:nth-child(even) { background: #fbfcfd; }
-table.kv td:first-child { color: var(--muted); width: 32%; }
-table.kv td, table.kv th { text-align: left; }
-.examples { display: grid; grid-template-columns: 1fr; gap: 14px; }
-.ex { border: 1px solid var(--line); border-left: 4px solid var(--bad); border-radius: 6px; padding: 10px 14px; background: #fff; }
-.ex h3 { margin: 0 0 6px; font-size: 15px; }
-.ex pre { background: var(--soft); padding: 8px 10px; border-radius: 4px; white-space: pre-wrap; word-break: break-word; font-size: 12.5px; margin: 6px 0; }
-.ex .meta { color: var(--muted); font-size: 13px; }
-mark { background: #ffd9d6; color: #8a1c15; padding: 0 1px; border-radius: 2px; }
-code { font-family: "DejaVu Sans Mono", ui-monospace, monospace; font-size: 0.92em; }
-.warn { background: #fff8e1; border: 1px solid #f0d98c; padding: 8px 12px; border-radius: 6px; }
-footer { margin-top: 40px; color: var(--muted); font-size: 12.5px; }
-`;
 
 function keyResults(t: Tables): string {
   const lg = t.logistic;
@@ -67,12 +41,20 @@ function keyResults(t: Tables): string {
     `Logistic fit of per-sample violation on P0: intercept ${ci(lg.intercept, (v) => fx(v, 2))}, slope ${ci(lg.slope, (v) => fx(v, 2))} ` +
       `(${lg.n_prompts} prompts, ${lg.n_samples} samples; prior work: ${lg.prior_work.intercept.toFixed(2)} and ${lg.prior_work.slope.toFixed(2)}).`,
   );
-  const p = lg.predicted;
-  if (p.length === 3)
+  const r = lg.observed_p0;
+  const inside = lg.predicted.filter((p) => p.in_observed_range);
+  const outside = lg.predicted.filter((p) => !p.in_observed_range);
+  if (r)
     items.push(
-      `Predicted violation rate at P0 = 0.1: ${ciPct(p[0])}; at 0.5: ${ciPct(p[1])}; at 0.9: ${ciPct(p[2])} ` +
-        `(prior work ≈ ${pct(lg.prior_work.violation_at_p0_0_1, 0)} and ${pct(lg.prior_work.violation_at_p0_0_9, 0)}).`,
+      (inside.length
+        ? `Predicted violation rate ${inside.map((p) => `at P0 = ${p.p0}: ${ciPct(p)}`).join("; ")}. `
+        : "") +
+        `The fit covers the observed P0 range ${fx(r.min, 2)}–${fx(r.max, 2)} only` +
+        (outside.length ? `; predictions at P0 = ${outside.map((p) => p.p0).join(", ")} would be extrapolation and are not quoted` : "") +
+        ` (prior work ≈ ${pct(lg.prior_work.violation_at_p0_0_1, 0)} at 0.1 and ${pct(lg.prior_work.violation_at_p0_0_9, 0)} at 0.9).`,
     );
+  const bs = binSentence(t.violation_by_bin_summary);
+  if (bs) items.push(bs);
   const vo = t.violation_overall;
   items.push(
     `Samples containing X: ${ciPct(vo.negative.sampled)} under the prohibition vs ${ciPct(vo.baseline.sampled)} without it; ` +
@@ -94,6 +76,14 @@ function keyResults(t: Tables): string {
     items.push(
       `Residual patching ΔP: early layers ${early.layers.join("–")} ${ci(early.delta_p)}; late layers ${late.layers.join("–")} ${ci(late.delta_p)}.`,
     );
+  const ps = t.patching.subset;
+  items.push(
+    `Patching subset${ps.design_rule ? " (design rule)" : ` (${esc(ps.profile)} profile: ${esc(ps.deviations.join("; "))})`}: ` +
+      `T = ${fx(ps.threshold)}; ${ps.n_passed_threshold} of ${ps.n_candidates} prompts pass it; ` +
+      (ps.rule_selected_nothing ? "the balanced rule selects nothing" : `the balanced rule selects ${ps.n_selected_by_rule}`) +
+      (ps.top_up.added > 0 ? `; the ${esc(ps.profile)} profile's top-up adds ${ps.top_up.added}` : "") +
+      `; ${ps.n_patched} patched (<a href="#t-patch-subset">details</a>).`,
+  );
   return `<ul class="key">${items.map((i) => `<li>${i}</li>`).join("")}</ul>`;
 }
 
@@ -105,10 +95,13 @@ function tablesSection(t: Tables): string {
     table(
       ["P0 bin", "prompts", "samples", "negative: sampled", "negative: greedy", "baseline: sampled", "baseline: greedy"],
       bins.negative.map((b, i) => [
-        esc(b.label), String(b.n_prompts), String(b.n_samples), ciPct(b), ciPct(b.greedy), ciPct(bins.baseline[i]), ciPct(bins.baseline[i].greedy),
+        esc(b.label) + (b.sparse && b.n_prompts > 0 ? SPARSE_TAG : ""), String(b.n_prompts), String(b.n_samples), ciPct(b), ciPct(b.greedy), ciPct(bins.baseline[i]), ciPct(bins.baseline[i].greedy),
       ]),
+      "",
+      (i) => (bins.negative[i].sparse ? "sparse" : ""),
     ),
   );
+  out.push(`<p class="sub">Bins with fewer than ${MIN_BIN_PROMPTS} prompts are marked sparse (hollow markers in the figures); their numbers are shown but no per-bin claim uses them.</p>`);
   const lg = t.logistic;
   out.push(`<h3 id="t-logistic">Logistic regression (negative condition, per sample)</h3>`);
   out.push(
@@ -128,8 +121,8 @@ function tablesSection(t: Tables): string {
   out.push(
     table(["prompts", "n", "P0", "P1", "Δ = P0 − P1", "R = Δ/P0", "L = log P0 − log P1", "P1 &lt; P0"], [
       sRow("all", s.overall), sRow("greedy success", s.by_outcome.success), sRow("greedy failure", s.by_outcome.failure),
-      ...s.by_bin.map((b) => sRow(`P0 ${esc(b.label)}`, b)),
-    ]),
+      ...s.by_bin.map((b) => sRow(`P0 ${esc(b.label)}${b.sparse && b.n > 0 ? SPARSE_TAG : ""}`, b)),
+    ], "", (i) => (i >= 3 && s.by_bin[i - 3].sparse ? "sparse" : "")),
   );
   out.push(`<h3 id="t-types">Outcome types (share of samples)</h3>`);
   const ft = t.failure_types;
@@ -148,6 +141,8 @@ function tablesSection(t: Tables): string {
       ])),
     );
   }
+  out.push(`<h3 id="t-patch-subset">Activation patching: which prompts were patched</h3>`);
+  out.push(`<p id="patch-subset">${esc(t.patching.subset.statement)}</p>`);
   if (t.patching.by_band.length) {
     out.push(`<h3 id="t-patch">Activation patching by layer band (${t.patching.n_prompts} prompts, ${t.patching.n_layers} layers)</h3>`);
     out.push(
@@ -195,8 +190,14 @@ function exampleCard(e: AppendixExample): string {
 }
 
 function provenance(meta: Meta): string {
+  const h = meta.header;
   const rows: string[][] = [
+    ["profile", esc(h.profile)],
     ["model", `<code>${esc(meta.model_id ?? "unknown")}</code>`],
+    ["model source", esc(h.model_source)],
+    ["prompts file (run)", `<code>${esc(h.prompts_file)}</code>`],
+    ["dataset LLM provider", esc(h.llm_provider) + (h.llm_replay_dir ? ` (<code>${esc(h.llm_replay_dir)}</code>)` : "")],
+    ["demo material", h.demo.any ? `yes: ${h.demo.generated} of ${h.demo.of} prompts generated from demo replies, ${h.demo.judged_by_rule} validated by the DEMO RULE` : "none found"],
     ...Object.entries(meta.model_facts).map(([k, v]) => [esc(k), esc(v)]),
     ["run created", esc(meta.run_created_at ?? "unknown")],
     ["run command", `<code>${esc(meta.run_command ?? "unknown")}</code>`],
@@ -213,7 +214,7 @@ function provenance(meta: Meta): string {
   const missing = meta.missing_inputs.length
     ? `<p class="warn">Missing inputs (the figures, tables or examples built from them are left out): ${meta.missing_inputs.map((m) => `<code>${esc(m)}</code>`).join(", ")}</p>`
     : "";
-  return table(["field", "value"], rows, "kv") + missing + `<h3>Input files</h3>` + table(["file", "rows"], files);
+  return table(["field", "value"], rows, "kv") + notRecorded(h) + missing + `<h3>Input files</h3>` + table(["file", "rows"], files);
 }
 
 export function renderHtml(args: { tables: Tables; meta: Meta; figures: RenderedFigure[]; examples: AppendixExample[] }): string {
@@ -230,9 +231,11 @@ export function renderHtml(args: { tables: Tables; meta: Meta; figures: Rendered
 <title>sempress report — ${esc(meta.model_id ?? "run")}</title>
 <style>${CSS}</style></head>
 <body><main>
+${demoBanner(meta.header)}
 <header><h1>Semantic pressure report</h1>
 <div class="sub">Does the probability that the model wants to say X (P0) predict that it says X when told <i>Do not use the word "X"</i>?</div>
-<div class="sub">Model <code>${esc(meta.model_id ?? "unknown")}</code> · ${tables.dataset.n_prompts} prompts · ${tables.dataset.total_samples.negative} sampled completions under the prohibition · run ${esc(meta.run_created_at ?? "unknown")} · report ${esc(meta.report_generated_at)}</div>
+${headerFacts(meta.header)}
+<div class="sub">${tables.dataset.n_prompts} prompts · ${tables.dataset.total_samples.negative} sampled completions under the prohibition · run ${esc(meta.run_created_at ?? "unknown")} · report ${esc(meta.report_generated_at)}</div>
 <nav><a href="#key">Key results</a><a href="#figures">Figures</a><a href="#tables">Tables</a><a href="#examples">Failures</a><a href="#provenance">Provenance</a></nav></header>
 <section id="key"><h2>Key results</h2>${keyResults(tables)}
 <p class="sub">Brackets are 95% percentile intervals from a bootstrap over prompts (B = ${meta.bootstrap.B}).</p></section>

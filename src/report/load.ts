@@ -35,6 +35,7 @@ export const INPUT_FILES = {
   decomp: "runs/ffn_attn_decomp.csv",
   patching: "runs/patching_results.csv",
   manifest: "runs/run.json",
+  datasetReport: "data/validated/report.json",
 } as const;
 
 export interface RunData {
@@ -52,13 +53,17 @@ export interface RunData {
   decomp: DecompRow[];
   patching: PatchRow[];
   manifest: RunManifest | null;
+  /**
+   * runs/run.json as written, including sections the schema does not name (`run.prompts_file`, …);
+   * read defensively by the report header.
+   */
+  manifestRaw: Record<string, unknown> | null;
+  /** data/validated/report.json (the dataset build's report), as written; null when absent. */
+  datasetReport: Record<string, unknown> | null;
   /** Input file → row count, for provenance; absent files are listed in `missing`. */
   counts: Record<string, number>;
   missing: string[];
 }
-
-
-
 
 /** Loads a data root's run outputs. Throws InputError naming the file when a required one is missing. */
 export function loadRunData(cfg: Pick<Config, "dataRoot">): RunData {
@@ -104,6 +109,7 @@ export function loadRunData(cfg: Pick<Config, "dataRoot">): RunData {
   const patching = optionalCsv(INPUT_FILES.patching, PatchRow);
 
   let manifest: RunManifest | null = null;
+  let manifestRaw: Record<string, unknown> | null = null;
   if (existsSync(p(INPUT_FILES.manifest))) {
     let obj: unknown;
     try {
@@ -117,7 +123,10 @@ export function loadRunData(cfg: Pick<Config, "dataRoot">): RunData {
       throw InputError.at(p(INPUT_FILES.manifest), null, iss.path.join(".") || null, iss.message);
     }
     manifest = r.data;
+    manifestRaw = obj as Record<string, unknown>;
   } else missing.push(INPUT_FILES.manifest);
+  const datasetReport = readOptionalJson(p(INPUT_FILES.datasetReport));
+  if (datasetReport === null) missing.push(INPUT_FILES.datasetReport);
 
   // Bootstraps resample rows by index: a fixed row order (by prompt, stable otherwise) keeps every CI
   // independent of the order in which a stage happened to write its file.
@@ -126,6 +135,19 @@ export function loadRunData(cfg: Pick<Config, "dataRoot">): RunData {
   }
   return {
     root, prompts, psem, behavior, greedyCompletions, greedyDetections, sampleFailures,
-    attention, logitLens, decomp, patching, manifest, counts, missing,
+    attention, logitLens, decomp, patching, manifest, manifestRaw, datasetReport, counts, missing,
   };
+}
+
+/** A JSON object file, or null when it is absent; anything but an object is an InputError. */
+function readOptionalJson(file: string): Record<string, unknown> | null {
+  if (!existsSync(file)) return null;
+  let obj: unknown;
+  try {
+    obj = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw InputError.at(file, null, null, `not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof obj !== "object" || obj === null || Array.isArray(obj)) throw InputError.at(file, null, null, "expected a JSON object");
+  return obj as Record<string, unknown>;
 }

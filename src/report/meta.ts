@@ -1,9 +1,12 @@
 /** Run and report metadata for tables.json and the provenance section (from runs/run.json). */
 import { readFileSync } from "node:fs";
 import { configHash, type Config } from "../config.ts";
+import { reportHeader, type ReportHeader } from "./header.ts";
 import type { RunData } from "./load.ts";
 
 export interface Meta {
+  /** What the report header states: profile, model, prompt format, dataset source, LLM provider, demo. */
+  header: ReportHeader;
   model_id: string | null;
   /** Scalar model facts from the sidecar's hello (tokenizer and chat template left out). */
   model_facts: Record<string, string | number | boolean>;
@@ -44,6 +47,7 @@ export function buildMeta(data: RunData, cfg: Config, now: Date): Meta {
   const modelId = (m?.model?.model_id as string | undefined) ?? null;
   const runCfgModel = (m?.config as { model?: { promptFormat?: string } } | undefined)?.model;
   return {
+    header: reportHeader(data),
     model_id: modelId,
     model_facts: facts,
     run_created_at: m?.created_at ?? null,

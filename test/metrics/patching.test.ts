@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { patchRows, pressureThreshold, selectPatchSubset, type PatchCandidate } from "../../src/metrics/patching.ts";
+import { DESIGN_SUBSET, patchRows, pressureThreshold, selectPatchSubset, type PatchCandidate } from "../../src/metrics/patching.ts";
 
 const OPTS = { quantile: 0.75, min: 0.7, max: 0.95, seed: 42 };
 
@@ -82,4 +82,29 @@ test("when the balanced subset is too small, minItems tops it up with the highes
   assert.equal(selectPatchSubset(all, o).items.length, 0);
   const topped = selectPatchSubset(all, { ...o, minItems: 2 });
   assert.deepEqual(topped.items.map((c) => c.prompt_id), ["c", "b"]);
+});
+
+test("the subset reports T before and after clamping, what passed it, and what the rule and the top-up chose", () => {
+  const all = [
+    { prompt_id: "a", p0: 0.9, outcome: "failure" as const },
+    { prompt_id: "b", p0: 0.95, outcome: "failure" as const },
+    { prompt_id: "c", p0: 0.99, outcome: "failure" as const },
+    { prompt_id: "d", p0: 0.1, outcome: "success" as const },
+  ];
+  const s = selectPatchSubset(all, { ...DESIGN_SUBSET, seed: 1 });
+  assert.ok(Math.abs(s.quantileValue - 0.96) < 1e-12);
+  assert.equal(s.threshold, 0.95);
+  assert.deepEqual([s.highPressure, s.highSuccesses, s.highFailures, s.balanced, s.toppedUp, s.items.length], [2, 0, 2, 0, 0, 0]);
+  const t = selectPatchSubset(all, { ...DESIGN_SUBSET, seed: 1, minItems: 3 });
+  assert.deepEqual([t.balanced, t.toppedUp], [0, 2]);
+  assert.deepEqual(t.items.map((c) => c.prompt_id), ["c", "b"]);
+  const u = selectPatchSubset([...all, { prompt_id: "e", p0: 0.97, outcome: "success" as const }], { ...DESIGN_SUBSET, seed: 1, minItems: 4 });
+  assert.deepEqual([u.highSuccesses, u.balanced, u.toppedUp], [1, 2, 1]);
+  // High pressure (T = 0.95): b, c (failures), e (success). The rule takes e and one failure; the top-up the other.
+  assert.deepEqual(u.items.map((c) => c.prompt_id).sort(), ["b", "c", "e"]);
+  assert.ok(u.items.slice(0, 2).some((c) => c.prompt_id === "e"), "the top-up comes after the balanced part");
+});
+
+test("the design's subset rule is q75 clamped to [0.7, 0.95] with no top-up", () => {
+  assert.deepEqual({ ...DESIGN_SUBSET }, { quantile: 0.75, min: 0.7, max: 0.95, minItems: 0 });
 });

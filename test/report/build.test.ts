@@ -40,7 +40,7 @@ test("writes seven figures as SVG and PNG, tables.json, bootstrap_results.csv, r
 });
 
 test("tables.json carries the run metadata and the per-bin counts of both conditions", () => {
-  assert.equal(tables.schema_version, 1);
+  assert.equal(tables.schema_version, 2);
   assert.equal(tables.meta.model_id, "synthetic/tiny-model");
   assert.equal(tables.meta.run_config_hash, "0123456789abcdef");
   assert.equal(tables.meta.model_facts.n_layers, 12);

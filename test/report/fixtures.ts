@@ -34,6 +34,19 @@ export interface FixtureOptions {
   seed?: number;
   /** Leave out the analyze outputs (attention, logit lens, decomposition, patching). */
   withoutAnalysis?: boolean;
+  /** Prompts per P0 bin (overrides `prompts`); default: round-robin over the five bins. */
+  binCounts?: number[];
+  /**
+   * Demo provenance as the dataset build records it: every third prompt generated from the bundled
+   * demo replies (source replay_demo), every validation by the DEMO RULE, provider replay.
+   */
+  demo?: boolean;
+  /** Write data/validated/report.json (default true). */
+  datasetReport?: boolean;
+  /** run.json without the run section, the model facts and the config's model (older or partial runs). */
+  bareManifest?: boolean;
+  /** Extra top-level run.json fields (e.g. profile, dataset {path, demo}, llm_provider). */
+  runFields?: Record<string, unknown>;
 }
 
 const EDGES = [0, 0.2, 0.4, 0.6, 0.8, 1];
@@ -48,7 +61,8 @@ const cols = (schema: { shape: Record<string, unknown> }) => Object.keys(schema.
 
 /** Writes the tree under `root` (created when missing) and returns `root`. */
 export function writeFixtureRun(root: string, opts: FixtureOptions = {}): string {
-  const nPrompts = opts.prompts ?? 50;
+  const nPrompts = opts.binCounts ? opts.binCounts.reduce((a, b) => a + b, 0) : (opts.prompts ?? 50);
+  const binPlan = opts.binCounts?.flatMap((n, b) => Array.from({ length: n }, () => b));
   const nSamples = opts.samples ?? 16;
   const nLayers = opts.layers ?? 8;
   const r = new Prng(opts.seed ?? 1234, "fixture");
@@ -68,7 +82,7 @@ export function writeFixtureRun(root: string, opts: FixtureOptions = {}): string
 
   for (let i = 0; i < nPrompts; i++) {
     const category = CATEGORIES[i % CATEGORIES.length];
-    const bin = Math.floor(i / CATEGORIES.length) % 5;
+    const bin = binPlan ? binPlan[i] : Math.floor(i / CATEGORIES.length) % 5;
     const p0 = Math.min(1, EDGES[bin] + 0.2 * r.next());
     const word = WORDS[i % WORDS.length];
     const target = i % 7 === 0 ? word[0].toUpperCase() + word.slice(1) : word;
@@ -85,11 +99,12 @@ export function writeFixtureRun(root: string, opts: FixtureOptions = {}): string
 
     prompts.push({
       prompt_id, category, question_text: question, target_word: target,
-      target_word_normalized: word, template_id: `${category.slice(0, 1).toUpperCase()}1`, source: "synthetic",
+      target_word_normalized: word, template_id: `${category.slice(0, 1).toUpperCase()}1`, source: opts.demo && i % 3 === 0 ? "replay_demo" : "synthetic",
       subject: null, relation: null,
       validation: {
         is_one_word_answer_enforced: true, best_one_word_answer: target, top3_one_word_answers: [target, "x", "y"],
-        is_X_best: true, ambiguity_score: 1, leaks_answer: false, naturalness_score: 8, comments: "",
+        is_X_best: true, ambiguity_score: 1, leaks_answer: false, naturalness_score: 8,
+        comments: opts.demo ? "DEMO RULE demo_rule_v1: hash-derived scores, not a judgement" : "",
       },
       v_score: 100, p0, p0_plain: Math.min(1, p0 * 1.05), s_score: 100 + 100 * p0, bin: binOf(p0, EDGES), prompt_format: "raw",
     });
@@ -189,16 +204,29 @@ export function writeFixtureRun(root: string, opts: FixtureOptions = {}): string
     writeCsv(join(root, "runs/ffn_attn_decomp.csv"), cols(DecompRow), decomp);
     writeCsv(join(root, "runs/patching_results.csv"), cols(PatchRow), patch);
   }
-  const manifest: RunManifest = {
+  if (opts.datasetReport ?? true) {
+    writeJson(join(root, "data/validated/report.json"), {
+      prompts: nPrompts, bin_edges: EDGES, funnel: {}, probe: "synthetic", provider: opts.demo ? "replay" : "openai",
+    });
+  }
+  const manifest: RunManifest & { run?: Record<string, unknown> } = {
     created_at: "2026-01-15T12:00:00.000Z",
     command: "sempress run (synthetic fixture)",
-    config: { profile: "default", generation: { samplesPerPrompt: nSamples } },
+    config: {
+      profile: "default", generation: { samplesPerPrompt: nSamples },
+      ...(opts.bareManifest ? {} : { model: { id: "synthetic/tiny-model", promptFormat: "raw", systemMessage: null } }),
+    },
     config_hash: "0123456789abcdef",
     seeds: { python: 42, numpy: 42, torch: 42 },
     model: { model_id: "synthetic/tiny-model", model_source: "random", architecture: "Qwen2ForCausalLM", n_layers: nLayers, n_heads: 4, n_kv_heads: 2, hidden_size: 64, vocab_size: 151936, dtype: "float32", device: "cpu", tokenizer_json: "{}" },
     versions: { torch: "2.13.0", transformers: "4.99.0", sempress: "0.1.0" },
+    run: { prompts_file: join(root, "data/validated/prompts.jsonl"), n_prompts: nPrompts, chunk_size: 8, resume: false },
   };
-  writeJson(join(root, "runs/run.json"), manifest);
+  if (opts.bareManifest) {
+    delete manifest.run;
+    manifest.model = null;
+  }
+  writeJson(join(root, "runs/run.json"), { ...manifest, ...opts.runFields });
   return root;
 }
 

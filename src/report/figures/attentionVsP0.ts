@@ -1,6 +1,7 @@
 /** Figure 3: IAR, NF and TMF at the decision step against P0 bin, split by greedy outcome. */
 import * as Plot from "@observablehq/plot";
 import type { Outcome } from "../../schemas.ts";
+import { binDots, sparseLegend } from "./binMarks.ts";
 import type { FigureContext } from "./context.ts";
 import { COLORS, placeholderSpec, type FigureSpec } from "./render.ts";
 
@@ -28,6 +29,7 @@ export function build(ctx: FigureContext): FigureSpec {
     legend: [
       { label: "Greedy success (X avoided)", color: COLORS.success },
       { label: "Greedy failure (X said)", color: COLORS.failure },
+      ...sparseLegend(rows, COLORS.ink),
     ],
     plot: {
       height: 360,
@@ -41,9 +43,9 @@ export function build(ctx: FigureContext): FigureSpec {
         Plot.frame({ stroke: "#dddddd" }),
         Plot.lineY(rows, { fx: "metric", x: "x", y: (d) => d.mean.estimate, z: "outcome", stroke: (d) => color(d.outcome), strokeWidth: 1.5 }),
         Plot.ruleX(rows, { fx: "metric", x: "x", y1: (d) => d.mean.ci_low, y2: (d) => d.mean.ci_high, stroke: (d) => color(d.outcome), strokeWidth: 1.5 }),
-        Plot.dot(rows, { fx: "metric", x: "x", y: (d) => d.mean.estimate, fill: (d) => color(d.outcome), stroke: "white", r: 4 }),
+        ...binDots(rows, { fx: "metric", x: "x", y: (d) => d.mean.estimate, color: (d) => color(d.outcome), r: 4, label: "bin × outcome mean" }),
       ],
     },
-    caption: "Outcome is the greedy answer under the negative prompt. Bins with no prompts of an outcome are left out.",
+    caption: "Outcome is the greedy answer under the negative prompt. Bins with no prompts of an outcome are left out; hollow markers have too few prompts for a per-bin claim.",
   };
 }

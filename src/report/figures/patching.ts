@@ -1,5 +1,7 @@
 /** Figure 7: activation patching ΔP by layer and P0 bin, residual stream and attention output. */
 import * as Plot from "@observablehq/plot";
+import { MIN_BIN_PROMPTS } from "../support.ts";
+import { binDots, sparseLegend } from "./binMarks.ts";
 import type { FigureContext } from "./context.ts";
 import { COLORS, placeholderSpec, type FigureSpec } from "./render.ts";
 
@@ -18,6 +20,10 @@ export function build(ctx: FigureContext): FigureSpec {
   if (all.length === 0) return placeholderSpec(NAME, TITLE, "No patching data (runs/patching_results.csv missing or empty).");
   const bins = [...new Set(byBin.map((r) => r.bin))].sort((a, b) => a - b);
   const labelOf = new Map(byBin.map((r) => [r.bin, r.label]));
+  const nOf = new Map(byBin.map((r) => [r.bin, r.n_prompts]));
+  const sparseBin = new Set(byBin.filter((r) => r.sparse).map((r) => r.bin));
+  const full = byBin.filter((r) => !r.sparse);
+  const thin = byBin.filter((r) => r.sparse);
   const binColor = (b: number) => COLORS.bins[Math.min(COLORS.bins.length - 1, b)];
   const sites = ["resid", "attn"].filter((s) => all.some((r) => r.site === s));
   return {
@@ -25,9 +31,15 @@ export function build(ctx: FigureContext): FigureSpec {
     title: TITLE,
     subtitle:
       `ΔP = P_sem(X) after patching one layer's output at the last position from the baseline run into the negative run, minus P_sem(X) of the negative run. ` +
-      `${p.n_prompts} high-pressure prompts (${p.n_by_outcome.success ?? 0} greedy successes, ${p.n_by_outcome.failure ?? 0} failures).`,
+      `${p.n_prompts} patched prompts (${p.n_by_outcome.success ?? 0} greedy successes, ${p.n_by_outcome.failure ?? 0} failures); ` +
+      `subset threshold T = ${p.subset.threshold.toFixed(2)}, passed by ${p.subset.n_passed_threshold} of ${p.subset.n_candidates} prompts (the report's patching-subset note says how they were chosen).`,
     legend: [
-      ...bins.map((b) => ({ label: `P0 ${labelOf.get(b)}`, color: binColor(b), kind: "line" as const })),
+      ...bins.map((b) => ({
+        label: `P0 ${labelOf.get(b)} (n=${nOf.get(b)}${sparseBin.has(b) ? `, < ${MIN_BIN_PROMPTS}: sparse` : ""})`,
+        color: binColor(b),
+        kind: sparseBin.has(b) ? ("dash" as const) : ("line" as const),
+      })),
+      ...sparseLegend(byBin, COLORS.ink),
       { label: "All prompts (95% CI band)", color: COLORS.ink, kind: "line" as const },
     ],
     plot: {
@@ -41,11 +53,16 @@ export function build(ctx: FigureContext): FigureSpec {
       marks: [
         Plot.frame({ stroke: "#dddddd" }),
         Plot.ruleY([0], { stroke: "#999999" }),
-        Plot.lineY(byBin, { fx: "site", x: "layer", y: "y", z: "bin", stroke: (d) => binColor(d.bin), strokeWidth: 1.6 }),
+        Plot.lineY(full, { fx: "site", x: "layer", y: "y", z: "bin", stroke: (d) => binColor(d.bin), strokeWidth: 1.6, ariaDescription: "bin ΔP" }),
+        Plot.lineY(thin, { fx: "site", x: "layer", y: "y", z: "bin", stroke: (d) => binColor(d.bin), strokeWidth: 1.2, strokeDasharray: "4,3", ariaDescription: "bin ΔP, sparse" }),
+        ...binDots(thin, { fx: "site", x: "layer", y: "y", color: (d) => binColor(d.bin), r: 3, label: "bin ΔP" }),
         Plot.areaY(all, { fx: "site", x: "layer", y1: "lo", y2: "hi", fill: COLORS.ink, fillOpacity: 0.12 }),
         Plot.lineY(all, { fx: "site", x: "layer", y: "y", stroke: COLORS.ink, strokeWidth: 2.4 }),
       ],
     },
-    caption: "ΔP > 0: the baseline activation at that layer restores the pull towards X that the prohibition removed.",
+    caption:
+      "ΔP > 0: the baseline activation at that layer restores the pull towards X that the prohibition removed. " +
+      "Dashed lines with hollow markers are P0 bins with too few patched prompts for a per-bin claim. " +
+      p.subset.statement,
   };
 }

@@ -31,7 +31,7 @@ export interface LegendItem {
   label: string;
   color: string;
   /** How the swatch is drawn. */
-  kind?: "dot" | "line" | "dash" | "band";
+  kind?: "dot" | "hollow" | "line" | "dash" | "band";
 }
 
 export interface FigureSpec {
@@ -137,6 +137,8 @@ function swatch(item: LegendItem, x: number, cy: number): string {
       return `<line x1="${x}" x2="${x + 18}" y1="${cy}" y2="${cy}" stroke="${item.color}" stroke-width="2.5"/>`;
     case "dash":
       return `<line x1="${x}" x2="${x + 18}" y1="${cy}" y2="${cy}" stroke="${item.color}" stroke-width="2" stroke-dasharray="4,3"/>`;
+    case "hollow":
+      return `<circle cx="${x + 9}" cy="${cy}" r="4.5" fill="none" stroke="${item.color}" stroke-width="1.8"/>`;
     case "band":
       return `<rect x="${x}" y="${cy - 6}" width="18" height="12" fill="${item.color}" fill-opacity="0.3"/>`;
     default:

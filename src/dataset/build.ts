@@ -66,7 +66,7 @@ export function makeProvider(cfg: Config): BatchProvider {
   if (!process.env.OPENAI_API_KEY) {
     throw new ConfigError("llm.provider is openai but OPENAI_API_KEY is not set (use --llm replay:DIR to build offline)", "openai_key_missing");
   }
-  return new OpenAIBatchProvider({ baseURL: cfg.llm.baseURL }, { pollIntervalMs: cfg.llm.pollIntervalMs, pollMaxIntervalMs: cfg.llm.pollMaxIntervalMs });
+  return new OpenAIBatchProvider({ baseURL: cfg.llm.baseURL, model: cfg.llm.model }, { pollIntervalMs: cfg.llm.pollIntervalMs, pollMaxIntervalMs: cfg.llm.pollMaxIntervalMs });
 }
 
 function generatedSource(p: BatchProvider): string {

@@ -95,7 +95,8 @@ export function reportHeader(data: RunData): ReportHeader {
   const recordedDemo =
     pick(run, ["dataset", "demo"]) === true || pick(run, ["llm_provider"]) === "demo" || pick(ds, ["demo"]) === true || pick(ds, ["llm", "demo"]) === true;
   const anyDemo = recordedDemo || demo.generated > 0 || demo.judged_by_rule > 0;
-  const provider = str(pick(run, ["llm_provider"])) ?? str(pick(ds, ["provider"])) ?? str(pick(ds, ["llm", "provider"]));
+  // The build's own record first: the run's config names the provider it *would* use, not the one that built the dataset.
+  const provider = str(pick(ds, ["llm", "provider"])) ?? str(pick(run, ["llm_provider"])) ?? str(pick(ds, ["provider"]));
   if (!provider) missing.push(`${RUN} → llm_provider (or ${DS} → provider)`);
   const llmProvider = anyDemo && provider !== "openai" ? "demo" : (provider ?? UNKNOWN);
   const replayDir = str(pick(ds, ["replay_dir"])) ?? str(pick(ds, ["llm", "replay_dir"]));

@@ -1,6 +1,6 @@
 /** Run and report metadata for tables.json and the provenance section (from runs/run.json). */
 import { readFileSync } from "node:fs";
-import { configHash, type Config } from "../config.ts";
+import { runConfigHash, type Config } from "../config.ts";
 import { reportHeader, type ReportHeader } from "./header.ts";
 import type { RunData } from "./load.ts";
 
@@ -53,7 +53,7 @@ export function buildMeta(data: RunData, cfg: Config, now: Date): Meta {
     run_created_at: m?.created_at ?? null,
     run_command: m?.command ?? null,
     run_config_hash: m?.config_hash ?? null,
-    report_config_hash: configHash(cfg),
+    report_config_hash: runConfigHash(cfg),
     seeds: m?.seeds ?? null,
     prompt_format: data.prompts[0]?.prompt_format ?? runCfgModel?.promptFormat ?? null,
     bootstrap: { B: cfg.analysis.bootstrapB, seed: cfg.seeds.python },

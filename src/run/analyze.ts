@@ -30,7 +30,7 @@ import {
   type PromptRecord,
 } from "../schemas.ts";
 import { readCsv, writeCsv } from "../util/csv.ts";
-import { readJsonl } from "../util/jsonl.ts";
+import { readJsonl, writeJson } from "../util/jsonl.ts";
 import { Progress } from "../util/progress.ts";
 import { buildPrompts, type RunEnv } from "./env.ts";
 import { ANALYZE_HINT, assertSameRun, datasetFacts, runIdentity } from "./identity.ts";
@@ -227,6 +227,18 @@ export async function analyzeStage(cfg: Config, env: RunEnv, opts: AnalyzeOption
     }
     bar.stop();
     writeCsv(paths.patching, PATCH_COLUMNS, rows);
+    writeJson(paths.patchingSubset, {
+      rule: { quantile: cfg.analysis.patchQuantile, clamp_min: cfg.analysis.patchThresholdMin, clamp_max: cfg.analysis.patchThresholdMax, top_up_to: cfg.analysis.patchMinPrompts, seed: cfg.seeds.python },
+      quantile_value: Number.isFinite(subset.quantileValue) ? subset.quantileValue : null,
+      threshold: subset.threshold,
+      high_pressure: subset.highPressure,
+      high_successes: subset.highSuccesses,
+      high_failures: subset.highFailures,
+      balanced: subset.balanced,
+      topped_up: subset.toppedUp,
+      patch_limit: opts.patchLimit ?? null,
+      patched: chosen.map((c) => c.prompt_id),
+    });
     summary.rows.patch = rows.length;
     summary.patch = { threshold: subset.threshold, highPressure: subset.highPressure, patched: chosen.length };
   }

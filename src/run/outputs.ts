@@ -33,6 +33,8 @@ export interface RunPaths {
   logitLens: string;
   decomp: string;
   patching: string;
+  /** The patching subset analyze chose: rule settings, threshold, counts and the patched prompt ids. */
+  patchingSubset: string;
 }
 
 export function runPaths(cfg: Pick<Config, "dataRoot">): RunPaths {
@@ -53,6 +55,7 @@ export function runPaths(cfg: Pick<Config, "dataRoot">): RunPaths {
     logitLens: join(runs, "logit_lens.csv"),
     decomp: join(runs, "ffn_attn_decomp.csv"),
     patching: join(runs, "patching_results.csv"),
+    patchingSubset: join(runs, "patching_subset.json"),
   };
 }
 

@@ -10,16 +10,24 @@ export function defaultPromptsFile(cfg: Pick<Config, "dataRoot">): string {
 }
 
 /**
- * `limit` prompts taken round-robin over categories (file order within each), so a small demo run
- * covers every category instead of the first one or two in the file. Deterministic.
+ * `limit` prompts spread over categories *and* P0 bins: round-robin over the (bin, category) cells
+ * (file order within each cell), so a small demo run covers every category and every pressure bin
+ * instead of the lowest bins that selection writes first. Deterministic.
  */
 export function stratifiedSubset(all: readonly PromptRecord[], limit: number): PromptRecord[] {
-  const byCat = new Map<string, PromptRecord[]>();
-  for (const p of all) byCat.set(p.category, [...(byCat.get(p.category) ?? []), p]);
-  const queues = [...byCat.values()];
+  const cells = new Map<string, PromptRecord[]>();
+  const cats: string[] = [];
+  for (const p of all) if (!cats.includes(p.category)) cats.push(p.category);
+  const bins = [...new Set(all.map((p) => p.bin))].sort((a, b) => a - b);
+  for (const p of all) {
+    const k = `${p.bin}|${p.category}`;
+    cells.set(k, [...(cells.get(k) ?? []), p]);
+  }
+  const queues = bins.flatMap((b) => cats.map((c) => cells.get(`${b}|${c}`) ?? [])).filter((q) => q.length > 0);
   const out: PromptRecord[] = [];
-  for (let i = 0; out.length < Math.min(limit, all.length); i++) {
-    for (const q of queues) if (i < q.length && out.length < limit) out.push(q[i]);
+  const n = Math.min(limit, all.length);
+  for (let i = 0; out.length < n; i++) {
+    for (const q of queues) if (i < q.length && out.length < n) out.push(q[i]);
   }
   return out;
 }

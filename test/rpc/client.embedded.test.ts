@@ -1,7 +1,6 @@
 /**
- * The TS client against the real sidecar serving the EMBEDDED model (Gemma 3 270M, GGUF): the same
- * integration checks as on the tiny random Qwen2, on a real instruction-following-ish model with a
- * different tokenizer (SentencePiece-style BPE, 262k vocab, BOS required).
+ * The TS client against the real sidecar serving the EMBEDDED model (Qwen2.5-Coder-0.5B-Instruct, from a
+ * GGUF): the same integration checks as on the tiny random Qwen2, on real trained weights.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";

@@ -41,10 +41,19 @@ test("when --limit is not a positive integer then the run command refuses it", a
 
 test("the pipeline's demo subset takes prompts round-robin over categories, in file order", async () => {
   const { stratifiedSubset } = await import("../../src/run/prompts.ts");
-  const mk = (id: string, category: string) => ({ prompt_id: id, category }) as never;
+  const mk = (id: string, category: string) => ({ prompt_id: id, category, bin: 0 }) as never;
   const all = [mk("i1", "idioms"), mk("i2", "idioms"), mk("i3", "idioms"), mk("f1", "facts"), mk("c1", "creative")];
   assert.deepEqual(stratifiedSubset(all, 4).map((p: { prompt_id: string }) => p.prompt_id), ["i1", "f1", "c1", "i2"]);
   assert.equal(stratifiedSubset(all, 99).length, 5);
+});
+
+test("the pipeline's demo subset reaches every P0 bin, not only the lowest bins that selection writes first", async () => {
+  const { stratifiedSubset } = await import("../../src/run/prompts.ts");
+  // selection writes each category bin-ascending: a category-only round-robin would take bins 0 and 1 here
+  const all = ["idioms", "facts"].flatMap((c) => [0, 0, 1, 1, 2, 2, 3, 4].map((b, i) => ({ prompt_id: `${c}${i}`, category: c, bin: b }) as never));
+  const got = stratifiedSubset(all, 10) as unknown as { category: string; bin: number }[];
+  assert.deepEqual([...new Set(got.map((p) => p.bin))].sort(), [0, 1, 2, 3, 4]);
+  assert.deepEqual(got.map((p) => p.bin).sort(), [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]);
 });
 
 test("when a fresh pipeline rebuilt the dataset into another file then its run starts a new run directory; a resume never does", () => {

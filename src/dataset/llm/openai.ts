@@ -10,15 +10,39 @@ import { createBatch, findCreatedBatch, downloadFile, logPoll, makeOpenAI, uploa
 import type { RequestPart } from "../batch/files.ts";
 import type { Ledger } from "../batch/ledger.ts";
 import { parseOutputLines, type OutputLine } from "../batch/output.ts";
-import type { BatchProvider, PartResult } from "./provider.ts";
+import type { BatchProvider, LlmProvenance, PartResult } from "./provider.ts";
+
+/** A base URL as it may be recorded: no user, password or query (where tokens tend to hide). */
+export function stripCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = "";
+    u.password = "";
+    u.search = "";
+    return u.toString();
+  } catch {
+    return "(unparseable URL)";
+  }
+}
 
 export class OpenAIBatchProvider implements BatchProvider {
   readonly name = "openai";
   private client?: OpenAI;
   constructor(
-    private readonly settings: { baseURL: string | null; apiKey?: string },
+    private readonly settings: { baseURL: string | null; apiKey?: string; model?: string },
     private readonly wait: Omit<WaitOptions, "onPoll">,
   ) {}
+
+  provenance(): LlmProvenance {
+    return {
+      provider: this.name,
+      model: this.settings.model ?? null,
+      base_url: this.settings.baseURL ? stripCredentials(this.settings.baseURL) : null,
+      replay_dir: null,
+      demo: false,
+      validation_responder: null,
+    };
+  }
 
   private api(): OpenAI {
     this.client ??= makeOpenAI(this.settings);

@@ -17,5 +17,19 @@ export interface PartResult {
 export interface BatchProvider {
   /** openai | replay */
   readonly name: string;
+  /** Where its replies come from, for data/validated/report.json and the report's header. */
+  provenance(): LlmProvenance;
   runPart(part: RequestPart, requests: readonly BatchRequestLine[], ledger: Ledger): Promise<PartResult>;
+}
+
+/** What built a dataset's generated items and judgements: recorded in data/validated/report.json. */
+export interface LlmProvenance {
+  provider: string;
+  model: string | null;
+  base_url: string | null;
+  replay_dir: string | null;
+  /** True when replies are the bundled hand-written demo set, not model output. */
+  demo: boolean;
+  /** The rule that answers validation requests in place of a model ("demo_rule_v1"), if any. */
+  validation_responder: string | null;
 }

@@ -15,7 +15,7 @@ import type { Ledger } from "../batch/ledger.ts";
 import { parseOutputLines, type OutputLine } from "../batch/output.ts";
 import type { BatchRequestLine } from "../batch/request.ts";
 import { DEMO_RULE, demoValidationLine } from "./demoResponder.ts";
-import type { BatchProvider, PartResult } from "./provider.ts";
+import type { BatchProvider, LlmProvenance, PartResult } from "./provider.ts";
 
 const DemoManifest = z.object({ _demo: z.literal(true), validation_responder: z.string().nullable().optional() });
 
@@ -50,6 +50,10 @@ export class ReplayProvider implements BatchProvider {
       }
     }
     log().info({ dir, recorded: this.recorded.size, demo: this.isDemo, demo_rule: this.demoRule }, "replay provider ready");
+  }
+
+  provenance(): LlmProvenance {
+    return { provider: this.name, model: null, base_url: null, replay_dir: this.dir, demo: this.isDemo, validation_responder: this.demoRule ? DEMO_RULE : null };
   }
 
   get size(): number {

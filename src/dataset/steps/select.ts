@@ -13,7 +13,7 @@ export const selectStep: Step = {
   name: "select",
   inputs: ["data/logs/steps/filtered.jsonl", "data/logs/steps/validated.jsonl", "data/logs/steps/probe.jsonl"],
   outputs: (p) => [p.prompts, p.report],
-  async run({ cfg, paths }) {
+  async run({ cfg, paths, provider }) {
     const cands = new Map(readJsonl(paths.stepFile("filtered.jsonl"), Candidate).map((c) => [c.candidate_id, c]));
     const vals = new Map(readJsonl(paths.stepFile("validated.jsonl"), ValidatedCandidate).map((v) => [v.candidate_id, v]));
     const scored: Scored[] = [];
@@ -52,6 +52,7 @@ export const selectStep: Step = {
       funnel: manifest ? funnel(manifest, FUNNEL_STEPS) : {},
       probe: manifest?.probe ?? null,
       provider: manifest?.provider ?? null,
+      llm: provider.provenance(),
     });
     for (const f of report.fills) {
       log().info(f, `shortfall fill: ${f.category} took ${f.prompt_id} from bin ${f.from_bin}`);

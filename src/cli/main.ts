@@ -1,4 +1,4 @@
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { SempressError } from "../errors.ts";
 import { log, scrubSecrets } from "../log.ts";
 
@@ -24,7 +24,8 @@ export async function buildProgram(): Promise<Command> {
     .option("--config <file>", "JSON config file (overrides profile defaults)")
     .option("--profile <name>", "default (embedded model, offline) or paper (Qwen2.5-7B-Instruct)")
     .option("--data-root <dir>", "root for data/, runs/ and assets/")
-    .option("--log-level <level>", "pino level for stderr logs", "info")
+    .option("--log-level <level>", "pino level for stderr logs (default: SEMPRESS_LOG_LEVEL, else info)")
+    .addOption(new Option("--prompt-format <fmt>", "raw or chat, for every stage (default: the profile's)").choices(["raw", "chat"]))
     .option("--trust-remote-code", "let a hub model run its own Python code (only for repos you trust)")
     .showHelpAfterError();
   for (const m of COMMAND_MODULES) {

@@ -2,6 +2,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import assert from "node:assert/strict";
 import { loadConfig, type Config } from "../../src/config.ts";
 
 export const TEST_KEY = "sk-test-SECRET-0123456789abcdef";
@@ -45,4 +46,22 @@ export function readLines(file: string): unknown[] {
     .split("\n")
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l));
+}
+
+/**
+ * Whether two builds wrote the same dataset file. report.json records the LLM endpoint it talked to
+ * (`llm.base_url`), and two test builds talk to local servers on different ports: that one field is
+ * compared apart (both must be loopback URLs), every other byte must match.
+ */
+export function sameOutput(a: string, b: string, file: string): boolean {
+  const [x, y] = [a, b].map((root) => readFileSync(join(root, file), "utf8"));
+  if (!file.endsWith("report.json")) return x === y;
+  const strip = (t: string) => {
+    const j = JSON.parse(t) as { llm?: { base_url?: string | null } };
+    const url = j.llm?.base_url;
+    if (url) assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\//, `${file}: llm.base_url`);
+    if (j.llm && "base_url" in j.llm) j.llm.base_url = "<local test server>";
+    return JSON.stringify(j);
+  };
+  return strip(x) === strip(y);
 }

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { fakeModel } from "../peers/fakeModel.ts";
 import { startOpenAIServer, type OpenAIServer } from "../peers/openaiServer.ts";
-import { removeRoot, tempRoot, testConfigObject, TEST_KEY } from "./helpers.ts";
+import { removeRoot, sameOutput, tempRoot, testConfigObject, TEST_KEY } from "./helpers.ts";
 
 const roots: string[] = [];
 after(() => roots.forEach(removeRoot));
@@ -74,7 +74,7 @@ test("a build killed while waiting on a batch resumes without resubmitting and e
     assert.deepEqual(parts(srv), ["generate.p0", "validate.p0"], "one submission per batch part");
     assert.equal(srv.uploads, 2);
     for (const f of ["data/validated/prompts.jsonl", "data/validated/report.json"]) {
-      assert.ok(readFileSync(join(root, f)).equals(readFileSync(join(refRoot, f))), `${f} differs from the uninterrupted build`);
+      assert.ok(sameOutput(root, refRoot, f), `${f} differs from the uninterrupted build`);
     }
     // The key never reached a log or output file.
     for (const f of ["data/logs/batches.json", "data/logs/steps.json", "data/logs/requests_validate.p0.jsonl", "data/logs/responses_validate.p0.jsonl"]) {

@@ -1,14 +1,17 @@
 /**
  * Deterministic filters, run before validation. Rejections:
  *   target_not_alphabetic     target is not letters only
- *   target_in_question        target occurs in the question as a whole word (case-insensitive)
- *   target_in_question_letters  target equals a question token once that token's non-letters are
- *                             stripped ("s.p.a.c.e", "sun-day" → "sunday"); per whitespace token, so a
- *                             target is not rejected for being a substring of an unrelated word
+ *   target_in_question        target occurs in the question's content as a whole word (case-insensitive)
+ *   target_in_question_letters  target occurs inside a content token once that token's non-letters are
+ *                             stripped, case-insensitively: "singer" leaks sing, "Slovakia" leaks Slovak,
+ *                             "s.p.a.c.e" leaks space. Tokens are whitespace-separated and matched one at
+ *                             a time, so letters joined across a space ("use a" → "sea") do not count.
+ * "Content" is the question after its template instruction prefix (`questionContent`), so the
+ * instruction's own words ("one word", "blank", "answer") never reject a target.
  *   duplicate                 same candidate id (question, target, category) seen earlier
  * Sentence counts (creative 2, OOD 1–2) are checked and counted, not rejected.
  */
-import { countSentences, wholeWordIndices } from "./templates.ts";
+import { countSentences, questionContent, wholeWordIndices } from "./templates.ts";
 import { isAlphabetic } from "../util/normalize.ts";
 import type { Candidate } from "./types.ts";
 
@@ -19,10 +22,11 @@ const NON_LETTERS = /[^\p{L}]/gu;
 export function rejectReason(c: Candidate): RejectReason | null {
   const t = c.target_word;
   if (!isAlphabetic(t)) return "target_not_alphabetic";
-  if (wholeWordIndices(c.question_text, t).length > 0) return "target_in_question";
+  const content = questionContent(c.question_text);
+  if (wholeWordIndices(content, t).length > 0) return "target_in_question";
   const lower = t.toLowerCase();
-  for (const tok of c.question_text.split(/\s+/)) {
-    if (tok.replace(NON_LETTERS, "").toLowerCase() === lower) return "target_in_question_letters";
+  for (const tok of content.split(/\s+/)) {
+    if (tok.replace(NON_LETTERS, "").toLowerCase().includes(lower)) return "target_in_question_letters";
   }
   return null;
 }

@@ -74,6 +74,25 @@ export function blankLastOccurrence(text: string, target: string): string | null
   return text.slice(0, at) + BLANK + text.slice(at + target.length);
 }
 
+/**
+ * The instruction prefixes the templates above start with. The leak filters compare the target
+ * against the question's content after this prefix, so "word" is not leaked by "(one word)".
+ */
+export const INSTRUCTION_PREFIXES = [
+  "Complete the idiom with one word: ",
+  "Fill the blank (one word): ",
+  "Idiom completion (one word): ",
+  "Fill the blank with one word: ",
+  "One-word answer: ",
+  "Complete with one word: ",
+] as const;
+
+/** The question without its template instruction prefix (the whole text when none matches). */
+export function questionContent(question: string): string {
+  const p = INSTRUCTION_PREFIXES.find((x) => question.startsWith(x));
+  return p ? question.slice(p.length) : question;
+}
+
 const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
 
 /**

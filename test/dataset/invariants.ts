@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CATEGORIES } from "../../src/config.ts";
+import { questionContent } from "../../src/dataset/templates.ts";
 import { normalizeTarget } from "../../src/dataset/types.ts";
 import { PromptRecord } from "../../src/schemas.ts";
 
@@ -26,9 +27,13 @@ export function checkOutputs(root: string): { prompts: PromptRecord[]; report: R
   assert.equal(qt.size, prompts.length, "duplicate (question, target)");
   assert.equal(new Set(prompts.map((p) => p.prompt_id)).size, prompts.length, "duplicate prompt_id");
   for (const p of prompts) {
-    // No prompt contains its target (whole word, case-insensitive).
+    // No prompt's content (after the template instruction) contains its target, as a whole word or
+    // inside a word once non-letters are stripped (case-insensitive).
+    const content = questionContent(p.question_text);
     const re = new RegExp(`(?<![\\p{L}\\p{N}])${p.target_word}(?![\\p{L}\\p{N}])`, "iu");
-    assert.ok(!re.test(p.question_text), `${p.prompt_id} contains its target`);
+    assert.ok(!re.test(content), `${p.prompt_id} contains its target`);
+    const letters = content.split(/\s+/).map((w) => w.replace(/\P{L}/gu, "").toLowerCase());
+    assert.ok(!letters.some((w) => w.includes(p.target_word.toLowerCase())), `${p.prompt_id} leaks its target's letters`);
     // Ids follow the formula.
     const h = createHash("sha256").update(p.question_text + p.target_word + p.category).digest("hex").slice(0, 8);
     assert.equal(p.prompt_id, `${p.category}_${normalizeTarget(p.target_word)}_${h}`);

@@ -3,7 +3,17 @@ import { test } from "node:test";
 import { applyFilters, rejectReason } from "../../src/dataset/filters.ts";
 import { makeCandidate } from "../../src/dataset/types.ts";
 import { isAccepted, vScore, validationPrompt } from "../../src/dataset/validate.ts";
-import { blankLastOccurrence, countSentences } from "../../src/dataset/templates.ts";
+import {
+  blankLastOccurrence,
+  COMMONSENSE_TEMPLATES,
+  countSentences,
+  creativeQuestion,
+  FACT_TEMPLATES,
+  IDIOM_TEMPLATES,
+  INSTRUCTION_PREFIXES,
+  oodQuestion,
+  questionContent,
+} from "../../src/dataset/templates.ts";
 
 const T = { ambiguityMax: 3, naturalnessMin: 7 };
 const R = { is_one_word_answer_enforced: true, best_one_word_answer: "Paris", top3_one_word_answers: ["Paris"], is_X_best: true, ambiguity_score: 2, leaks_answer: false, naturalness_score: 8, comments: "" };
@@ -35,11 +45,44 @@ test("filters reject non-alphabetic targets and targets in the question, whole w
   assert.equal(rejectReason(mk("The capital is ____.", "Buenos Aires")), "target_not_alphabetic");
   assert.equal(rejectReason(mk("Space. The final ____.", "space")), "target_in_question");
   assert.equal(rejectReason(mk("Spell s.p.a.c.e then ____.", "space")), "target_in_question_letters");
-  assert.equal(rejectReason(mk("Spacetime has a ____.", "space")), null);
+  assert.equal(rejectReason(mk("Spacetime has a ____.", "space")), "target_in_question_letters");
+  assert.equal(rejectReason(mk("Time has a ____.", "space")), null);
   const r = applyFilters([mk("A ____.", "ok"), mk("A ____.", "ok"), mk("Fill the blank with one word: One. Two. Three ____.", "four", "creative")]);
   assert.equal(r.kept.length, 2);
   assert.equal(r.counts.by_reason.duplicate, 1);
   assert.equal(r.counts.sentence_count_mismatch.creative, 1);
+});
+
+test("when the target sits inside a content word then it is rejected as a letters leak and counted", () => {
+  const mk = (q: string, t: string) => makeCandidate({ category: "commonsense", question_text: q, target_word: t, template_id: "x", source: "t" });
+  const singer = mk(COMMONSENSE_TEMPLATES.C6.text("singer"), "sing");
+  const slovak = mk(FACT_TEMPLATES.F4.text("Slovakia"), "Slovak");
+  assert.equal(rejectReason(singer), "target_in_question_letters");
+  assert.equal(rejectReason(slovak), "target_in_question_letters");
+  assert.equal(rejectReason(mk("Fill the blank (one word): A SINGER can ____.", "Sing")), "target_in_question_letters");
+  const r = applyFilters([singer, slovak, mk(COMMONSENSE_TEMPLATES.C6.text("dog"), "bark")]);
+  assert.equal(r.counts.by_reason.target_in_question_letters, 2);
+  assert.deepEqual(r.kept.map((k) => k.target_word), ["bark"]);
+});
+
+test("when the target is a word of the template instruction then it is not rejected", () => {
+  const mk = (q: string, t: string) => makeCandidate({ category: "creative", question_text: q, target_word: t, template_id: "x", source: "t" });
+  assert.equal(rejectReason(mk(creativeQuestion("He wrote a letter. She never read a single ____."), "word")), null);
+  assert.equal(rejectReason(mk(FACT_TEMPLATES.F2.text("Spain"), "answer")), null);
+  assert.equal(rejectReason(mk(IDIOM_TEMPLATES.I3("Actions speak louder than ____"), "completion")), null);
+  assert.equal(rejectReason(mk(creativeQuestion("She chose one word. Then a second ____."), "word")), "target_in_question");
+});
+
+test("every template starts with a known instruction prefix", () => {
+  const qs = [
+    ...Object.values(IDIOM_TEMPLATES).map((f) => f("x ____")),
+    ...Object.values(FACT_TEMPLATES).map((f) => f.text("S")),
+    ...Object.values(COMMONSENSE_TEMPLATES).map((f) => f.text("S")),
+    creativeQuestion("s"),
+    oodQuestion("s"),
+  ];
+  for (const q of qs) assert.ok(INSTRUCTION_PREFIXES.some((p) => q.startsWith(p)), q);
+  assert.equal(questionContent("Fill the blank (one word): A singer can ____."), "A singer can ____.");
 });
 
 test("the blank replaces the last whole-word occurrence and sentences are counted", () => {

@@ -12,9 +12,12 @@
  *   plain isalnum check would find "cafe" inside "cafe\u0301" (= "café" decomposed); we do not: a
  *   combining mark right after the match is not a boundary, and a mark right before the match is
  *   judged by the base character it attaches to. Otherwise identical to the isalnum rule.
- * - Case-insensitive = Unicode simple case folding (JS RegExp flags "iu"), which agrees with
- *   Python's re.IGNORECASE on letters whose folds keep their length; full folds such as ß ↔ "SS" are
- *   not matched (nor by Python's re).
+ * - Case-insensitive = a one-code-point-to-one-code-point case fold (`foldCodePoint`), as Python's
+ *   re.IGNORECASE does: "İstanbul" matches istanbul (JS's RegExp "iu" does not fold İ at all), ı and ſ
+ *   match i and s, ẞ matches ß. Folds that change the number of letters, ß ↔ "SS", are not matched
+ *   (nor by Python's re). The text is folded code point by code point into a copy that keeps, for
+ *   each of its code units, the index of the original code point, so spans always index the ORIGINAL
+ *   text even where a fold changes UTF-16 length (String.toLowerCase turns İ into two code units).
  * - The text is matched as it is (no normalisation), so indices refer to the decoded text.
  * - Matches do not overlap; a candidate that fails the boundary test is retried one code point on.
  *
@@ -32,8 +35,50 @@ export interface WordSpan {
 const ALNUM = /^[\p{L}\p{N}]$/u;
 const MARK = /^\p{M}$/u;
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+const foldCache = new Map<number, string>();
+
+function firstCodePoint(s: string): string {
+  return String.fromCodePoint(s.codePointAt(0)!);
+}
+
+/**
+ * The case fold of one code point, itself one code point: lower-case (İ's full lower-casing "i̇" is
+ * cut to its simple mapping "i"), then lower(upper(·)) when upper-casing keeps one code point, so
+ * that ı ſ ς K (Kelvin) fold with i s σ k. ß keeps itself because its upper case is "SS".
+ */
+export function foldCodePoint(cp: number): string {
+  let f = foldCache.get(cp);
+  if (f === undefined) {
+    const lower = firstCodePoint(String.fromCodePoint(cp).toLowerCase());
+    const upper = lower.toUpperCase();
+    f = [...upper].length === 1 ? firstCodePoint(upper.toLowerCase()) : lower;
+    foldCache.set(cp, f);
+  }
+  return f;
+}
+
+interface Folded {
+  text: string;
+  /** orig[k] = original JS index of the code point that folded code unit k came from; orig[len] = text length. */
+  orig: number[];
+}
+
+function fold(text: string): Folded {
+  let out = "";
+  const orig: number[] = [];
+  for (let i = 0; i < text.length; ) {
+    const cp = text.codePointAt(i)!;
+    const f = foldCodePoint(cp);
+    for (let k = 0; k < f.length; k++) orig.push(i);
+    out += f;
+    i += cp > 0xffff ? 2 : 1;
+  }
+  orig.push(text.length);
+  return { text: out, orig };
+}
+
+function foldString(s: string): string {
+  return fold(s).text;
 }
 
 /** The code point ending just before JS index i (handles surrogate pairs), or "" at the start. */
@@ -72,22 +117,21 @@ function wordAfter(text: string, i: number): boolean {
   return ch !== "" && (ALNUM.test(ch) || MARK.test(ch));
 }
 
-/** All whole-word, case-insensitive occurrences of `target` in `text`, in order. */
+/** All whole-word, case-insensitive occurrences of `target` in `text`, in order (indices into `text`). */
 export function findWord(text: string, target: string): WordSpan[] {
   if (target.length === 0) throw new InputError("target word is empty");
-  const re = new RegExp(escapeRegExp(target), "giu");
+  const ft = foldString(target);
+  const { text: fx, orig } = fold(text);
   const out: WordSpan[] = [];
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(text)) !== null) {
-    const start = m.index;
-    const end = start + m[0].length;
+  for (let at = fx.indexOf(ft); at >= 0; ) {
+    const start = orig[at];
+    const end = orig[at + ft.length];
     if (!wordBefore(text, start) && !wordAfter(text, end)) {
       out.push({ start, end });
-      re.lastIndex = end;
+      at = fx.indexOf(ft, at + ft.length);
     } else {
-      // retry one code point later so overlapping candidates are not skipped
-      const cp = text.codePointAt(start) ?? 0;
-      re.lastIndex = start + (cp > 0xffff ? 2 : 1);
+      // retry one code unit later so overlapping candidates are not skipped
+      at = fx.indexOf(ft, at + 1);
     }
   }
   return out;
@@ -95,7 +139,7 @@ export function findWord(text: string, target: string): WordSpan[] {
 
 /** Case-insensitive substring test without boundary rules (used to verify a token run). */
 export function containsCaseInsensitive(text: string, target: string): boolean {
-  return new RegExp(escapeRegExp(target), "iu").test(text);
+  return foldString(text).includes(foldString(target));
 }
 
 /** Converts a JS string index into a Unicode code point index (Python str index). */

@@ -34,6 +34,16 @@ test("detect --text without a tokenizer prints char spans and null token fields"
   });
 });
 
+test("detect --target istanbul --text İstanbul finds the word at the original offsets", async () => {
+  const r = await run("--target", "istanbul", "--text", "İİ İSTANBUL");
+  assert.equal(r.present, true);
+  assert.deepEqual(r.matches, [{ char_start: 3, char_end: 11, token_start: null, token_end: null }]);
+  const t = await run("--target", "istanbul", "--text", "Go to İstanbul.", "--tokenizer", TOKJSON);
+  assert.equal(t.matches.length, 1);
+  assert.equal(t.matches[0].char_start, 6);
+  assert.equal(t.decision_step, t.matches[0].token_start);
+});
+
 test("detect --text with --tokenizer encodes the text and reports token indices", async () => {
   const r = await run("--target", "space", "--text", "I like space-time 🎉", "--tokenizer", TOKJSON);
   assert.deepEqual(r.matches, [{ char_start: 7, char_end: 12, token_start: 2, token_end: 2 }]);

@@ -66,3 +66,28 @@ test("JS indices convert to code point indices across astral characters", () => 
   assert.equal(toCodePointIndex(s, s.length), [...s].length);
   assert.equal(toCodePointIndex(s, 0), 0);
 });
+
+test("when the text has İ then istanbul matches it, as Python's re.IGNORECASE does", () => {
+  assert.deepEqual(findWord("İstanbul", "istanbul"), [{ start: 0, end: 8 }]);
+  assert.deepEqual(findWord("istanbul", "İstanbul"), [{ start: 0, end: 8 }]);
+  assert.deepEqual(findWord("ıstanbul", "istanbul"), [{ start: 0, end: 8 }], "dotless ı folds with i, as in Python");
+  assert.equal(has("İstanbul\u0301", "istanbul"), false, "a combining mark after X still joins the word");
+  assert.equal(has("İstanbul's", "istanbul"), true);
+  assert.equal(containsCaseInsensitive("from İSTANBUL", "istanbul"), true);
+});
+
+test("when folding would change UTF-16 length the spans still index the original text", () => {
+  // "İ".toLowerCase() is two code units, so lower-cased indices drift by one per İ before a match.
+  const text = "İİ İzmir, then İSTANBUL and 𐐀 istanbul.";
+  const spans = findWord(text, "istanbul");
+  assert.deepEqual(spans.map((s) => text.slice(s.start, s.end)), ["İSTANBUL", "istanbul"]);
+  assert.deepEqual(spans[0], { start: 15, end: 23 });
+  const astral = "𐐀𐐨 x";
+  assert.deepEqual(findWord(astral, "𐐨𐐀"), [{ start: 0, end: 4 }], "Deseret capitals fold to their small letters");
+});
+
+test("ß matches ẞ but not SS: only one-to-one folds, as in Python's re", () => {
+  assert.deepEqual(findWord("STRAẞE", "straße"), [{ start: 0, end: 6 }]);
+  assert.deepEqual(findWord("STRASSE", "straße"), []);
+  assert.deepEqual(findWord("strasse", "STRASSE"), [{ start: 0, end: 7 }]);
+});

@@ -4,6 +4,10 @@
  * k violations in n samples contributes k successes and n−k failures at its P0, which is the same
  * likelihood as the n individual samples. Wald standard errors come from the inverse observed
  * information; the prompt-level bootstrap CI resamples prompts and refits.
+ *
+ * A singular design (every sample at one P0, e.g. a bootstrap resample that drew one prompt three
+ * times) has no slope to estimate: the fit reports `singular`, not converged, with NaN coefficients,
+ * and the bootstrap excludes such resamples from the CIs and counts them (`nSingular`).
  */
 import { bootstrapVector, type BootstrapOptions, type Interval } from "./bootstrap.ts";
 
@@ -25,8 +29,10 @@ export interface LogisticFit {
   seSlope: number;
   logLik: number;
   iterations: number;
-  /** False when the iteration limit was hit or the data are (quasi-)separated. */
+  /** False when the iteration limit was hit, the data are (quasi-)separated, or the design is singular. */
   converged: boolean;
+  /** True when the predictor has (numerically) no spread over the samples: slope not identifiable. */
+  singular: boolean;
   nUnits: number;
   nSamples: number;
 }
@@ -53,6 +59,17 @@ export interface FitOptions {
   tol?: number;
 }
 
+/** True when the sample-weighted variance of x is zero up to rounding (fewer than two distinct P0). */
+function singularDesign(points: readonly BinomialPoint[], nSamples: number): boolean {
+  if (nSamples === 0) return true;
+  let sx = 0;
+  for (const p of points) sx += p.n * p.x;
+  const mean = sx / nSamples;
+  let ss = 0;
+  for (const p of points) ss += p.n * (p.x - mean) ** 2;
+  return !(ss / nSamples > 1e-12 * Math.max(1, mean * mean));
+}
+
 /** Maximum-likelihood fit of σ(a + b·x) to binomial counts (Newton with step halving). */
 export function fitLogistic(points: readonly BinomialPoint[], opts: FitOptions = {}): LogisticFit {
   const maxIter = opts.maxIter ?? 100;
@@ -66,7 +83,7 @@ export function fitLogistic(points: readonly BinomialPoint[], opts: FitOptions =
   }
   const nan: LogisticFit = {
     intercept: NaN, slope: NaN, seIntercept: NaN, seSlope: NaN, logLik: NaN,
-    iterations: 0, converged: false, nUnits: points.length, nSamples,
+    iterations: 0, converged: false, singular: true, nUnits: points.length, nSamples,
   };
   if (nSamples === 0) return nan;
   // Start at the intercept-only solution.
@@ -74,6 +91,7 @@ export function fitLogistic(points: readonly BinomialPoint[], opts: FitOptions =
   let a = Math.log(p0 / (1 - p0));
   let b = 0;
   let ll = logLik(points, a, b);
+  if (singularDesign(points, nSamples)) return { ...nan, logLik: ll };
   let converged = false;
   let it = 0;
   let h00 = 0, h01 = 0, h11 = 0;
@@ -134,6 +152,7 @@ export function fitLogistic(points: readonly BinomialPoint[], opts: FitOptions =
     logLik: ll,
     iterations: it,
     converged,
+    singular: false,
     nUnits: points.length,
     nSamples,
   };
@@ -150,13 +169,20 @@ export interface LogisticWithCI {
   slope: Interval & { se: number; waldLow: number; waldHigh: number };
   /** Predicted probability at each requested x, with its bootstrap interval. */
   predictions: (Interval & { x: number })[];
-  /** Bootstrap resamples whose fit did not converge (excluded from the CIs). */
+  /** Bootstrap resamples drawn. */
+  B: number;
+  /** Resamples whose design was singular (one distinct P0): excluded from the CIs. */
+  nSingular: number;
+  /** Resamples with a non-singular design whose fit did not converge: excluded from the CIs. */
   nonConverged: number;
+  /** nSingular + nonConverged: resamples left out of every CI (valid = B − nExcluded). */
+  nExcluded: number;
 }
 
 /**
  * Fit plus prompt-level bootstrap CIs for intercept and slope (percentile) and Wald intervals
- * (estimate ± 1.96·SE). Resamples whose fit fails to converge are dropped and counted.
+ * (estimate ± 1.96·SE). Resamples with a singular design or a fit that fails to converge are
+ * dropped and counted (`nSingular`, `nonConverged`).
  */
 export function fitLogisticWithCI(
   points: readonly BinomialPoint[],
@@ -165,13 +191,15 @@ export function fitLogisticWithCI(
 ): LogisticWithCI {
   const fit = fitLogistic(points);
   let nonConverged = 0;
+  let nSingular = 0;
   let calls = 0;
   const [ivA, ivB, ...ivP] = bootstrapVector(
     points,
     (sample) => {
       const f = calls++ === 0 ? fit : fitLogistic(sample);
       if (!f.converged) {
-        if (calls > 1) nonConverged++;
+        if (calls > 1 && f.singular) nSingular++;
+        else if (calls > 1) nonConverged++;
         return [NaN, NaN, ...at.map(() => NaN)];
       }
       return [f.intercept, f.slope, ...at.map((x) => predict(f, x))];
@@ -184,6 +212,9 @@ export function fitLogisticWithCI(
     intercept: { ...ivA, ...wald(fit.intercept, fit.seIntercept) },
     slope: { ...ivB, ...wald(fit.slope, fit.seSlope) },
     predictions: at.map((x, i) => ({ ...ivP[i], x, estimate: predict(fit, x) })),
+    B: points.length > 0 ? opts.B : 0,
+    nSingular,
     nonConverged,
+    nExcluded: nSingular + nonConverged,
   };
 }

@@ -82,3 +82,34 @@ test("separated data are flagged as not converged; empty data give NaN", () => {
   assert.ok(Number.isNaN(fitLogistic([]).slope));
   assert.throws(() => fitLogistic([{ x: 0, k: 3, n: 2 }]), RangeError);
 });
+
+test("when every sample sits at one P0 then the fit is singular, not a converged zero slope", () => {
+  const f = fitLogistic([
+    { x: 0.5, k: 3, n: 16 },
+    { x: 0.5, k: 9, n: 16 },
+  ]);
+  assert.equal(f.singular, true);
+  assert.equal(f.converged, false);
+  assert.ok(Number.isNaN(f.slope) && Number.isNaN(f.seSlope));
+  assert.ok(Number.isFinite(f.logLik));
+  assert.equal(fitLogistic([{ x: 0, k: 5, n: 10 }, { x: 1, k: 6, n: 10 }]).singular, false);
+});
+
+test("when many bootstrap resamples of 3 prompts are singular then they are excluded from the CIs and counted", () => {
+  const pts: BinomialPoint[] = [
+    { x: 0.1, k: 2, n: 16 },
+    { x: 0.5, k: 8, n: 16 },
+    { x: 0.9, k: 14, n: 16 },
+  ];
+  const B = 900;
+  const res = fitLogisticWithCI(pts, { B, seed: 11 }, [0.5]);
+  assert.equal(res.B, B);
+  // A resample draws one prompt three times with probability 3/27.
+  assert.ok(res.nSingular > 60 && res.nSingular < 140, `nSingular ${res.nSingular}`);
+  assert.equal(res.nExcluded, res.nSingular + res.nonConverged);
+  assert.equal(res.slope.valid, B - res.nExcluded);
+  assert.equal(res.predictions[0].valid, B - res.nExcluded);
+  // A singular resample's slope 0 would sit far below every real refit (all slopes here are > 3).
+  assert.ok(res.slope.low > 3, JSON.stringify(res.slope));
+  assert.ok(res.fit.converged && !res.fit.singular);
+});

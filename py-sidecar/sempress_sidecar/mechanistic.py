@@ -5,18 +5,20 @@ takes the parsed args map (protocol.parse_lens_items / parse_patch) and returns 
 
 Every op is batched: items (or patch rows) are packed into forward passes under ``ctx.max_batch_tokens``
 (rows × longest row). Hooks capture only the rows/positions asked for, so memory stays at one hidden
-vector per layer per item. No KV cache is ever used (``use_cache=False``), so nothing a patch mutated
+vector per layer per item. The lens ops use no KV cache. Patching runs the clean target prefix once per
+item and keeps its KV cache read-only: every patched pass gets its own copy, so nothing a patch wrote
 can leak into another pass.
 """
 from __future__ import annotations
 
+import inspect
 import logging
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 import torch
 
-from .batching import left_pad, right_pad
+from .batching import left_pad, right_pad, select_cache
 from .hooks import capture_rows, hook_name, hooks, write_rows
 from .protocol import BadArgs
 
@@ -76,15 +78,26 @@ def chunk_by_tokens(lengths: Sequence[int], budget: int) -> list[list[int]]:
     return chunks
 
 
-def run_backbone(ctx: Any, batch: Batch) -> torch.Tensor:
-    """One forward pass of the decoder stack without cache; returns the final (normed) hidden states."""
+def run_backbone(ctx: Any, batch: Batch, past: Any = None) -> torch.Tensor:
+    """One forward pass of the decoder stack; returns the final (normed) hidden states. Without ``past``
+    no cache is used; with it, ``batch`` holds the tokens after the cached ones (its mask covers both)
+    and ``past`` is extended in place, so pass a copy (:func:`batching.select_cache`)."""
+    kw: dict[str, Any] = {"use_cache": False}
+    if past is not None:
+        kw = {"use_cache": True, _cache_kw(ctx): past}
     out = ctx.backbone()(
         input_ids=batch.input_ids,
         attention_mask=batch.attention_mask,
         position_ids=batch.position_ids,
-        use_cache=False,
+        **kw,
     )
     return out.last_hidden_state if hasattr(out, "last_hidden_state") else out[0]
+
+
+def _cache_kw(ctx: Any) -> str:
+    """Name of the decoder stack's KV-cache argument ("cache" in newer transformers), "" if it has none."""
+    params = inspect.signature(ctx.backbone().forward).parameters
+    return next((n for n in ("cache", "past_key_values") if n in params), "")
 
 
 def _vocab_size(ctx: Any) -> int:
@@ -242,10 +255,38 @@ def _build_rows(items: list[dict], sites: list[str]) -> list[_Row]:
     return rows
 
 
-def _score_rows(ctx: Any, chunk_rows: list[_Row], recs: list[dict[str, torch.Tensor]]) -> list[tuple[list[float], int]]:
+def _clean_prefix(ctx: Any, ids: list[int]) -> Any:
+    """KV cache of one clean (unhooked) pass over ``ids``, batch 1; None for an empty prefix.
+    Shared read-only by every row of the item: each pass extends its own copy."""
+    if not ids:
+        return None
+    batch = make_batch(ctx, [ids], left=False)
+    with torch.inference_mode():
+        out = ctx.backbone()(input_ids=batch.input_ids, attention_mask=batch.attention_mask,
+                             position_ids=batch.position_ids, use_cache=True)
+    cache = getattr(out, "cache", None)
+    cache = cache if cache is not None else getattr(out, "past_key_values", None)
+    if cache is None:
+        raise RuntimeError(f"{type(ctx.backbone()).__name__} returned no KV cache; call op_patch with prefix_cache=False")
+    return cache
+
+
+def _score_rows(ctx: Any, chunk_rows: list[_Row], recs: list[dict[str, torch.Tensor]],
+                prefix: Any = None, start: int = 0) -> list[tuple[list[float], int]]:
     """One right-padded forward of ``chunk_rows`` with one write hook per (site, layer) present.
-    Returns per row (logprobs of its continuation tokens, argmax at the patch position)."""
-    batch = make_batch(ctx, [r.ids for r in chunk_rows], left=False)
+    Returns per row (logprobs of its continuation tokens, argmax at the patch position).
+
+    With ``prefix`` (the clean KV cache of every row's first ``start`` tokens, all rows from one item)
+    only ``ids[start:]`` run, attending to a fresh copy of that cache; ``start`` ≤ every patch_col, so
+    the patched position is among the tokens that run. Without it, each row is one full forward."""
+    batch = make_batch(ctx, [r.ids[start:] for r in chunk_rows], left=False)
+    past = None
+    if start:
+        n = len(chunk_rows)
+        past = select_cache(prefix, torch.zeros(n, dtype=torch.long, device=batch.input_ids.device))
+        ones = torch.ones((n, start), dtype=batch.attention_mask.dtype, device=batch.attention_mask.device)
+        batch.attention_mask = torch.cat([ones, batch.attention_mask], dim=1)
+        batch.position_ids = batch.position_ids + start
     groups: dict[tuple[str, int], list[int]] = {}
     for b, r in enumerate(chunk_rows):
         if r.variant is not None:
@@ -253,10 +294,11 @@ def _score_rows(ctx: Any, chunk_rows: list[_Row], recs: list[dict[str, torch.Ten
     fns = {}
     for (site, layer), bs in groups.items():
         vals = torch.stack([recs[chunk_rows[b].item][site][layer] for b in bs])
-        cols = torch.tensor([chunk_rows[b].patch_col for b in bs])
+        cols = torch.tensor([chunk_rows[b].patch_col - start for b in bs])
         fns[hook_name(layer, PATCH_HOOK_SITE[site])] = write_rows(torch.tensor(bs), cols, vals)
     with hooks(ctx.layers(), fns), torch.inference_mode():
-        final = run_backbone(ctx, batch)  # [B, T, H], normed
+        final = run_backbone(ctx, batch, past)  # [B, T - start, H], normed
+        del past
         # positions whose logits we need: patch_col .. end-1 (predicting the continuation tokens)
         row_idx, col_idx, targets, spans = [], [], [], []
         for b, r in enumerate(chunk_rows):
@@ -264,7 +306,7 @@ def _score_rows(ctx: Any, chunk_rows: list[_Row], recs: list[dict[str, torch.Ten
             spans.append((len(row_idx), n_pred))
             for c in range(r.patch_col, r.patch_col + n_pred):
                 row_idx.append(b)
-                col_idx.append(c)
+                col_idx.append(c - start)
                 targets.append(r.ids[c + 1] if c + 1 < len(r.ids) else 0)
         ri = torch.tensor(row_idx, device=final.device)
         ci = torch.tensor(col_idx, device=final.device)
@@ -283,13 +325,19 @@ def _score_rows(ctx: Any, chunk_rows: list[_Row], recs: list[dict[str, torch.Ten
     return out
 
 
-def op_patch(ctx: Any, args: dict) -> dict:
+def op_patch(ctx: Any, args: dict, prefix_cache: bool | None = None) -> dict:
     """Activation patching sweep (PatchArgs → PatchResult).
 
-    Sources run once, recording each layer's resid_post / attn_out at the last position. Then every
-    (site, layer, continuation) row plus the clean rows are packed into as few right-padded forward
-    passes as ``ctx.max_batch_tokens`` allows; a write hook on each patched layer replaces the
-    activation at target_len − 1 only in the rows of that layer (a row-index tensor per layer).
+    Sources run once, recording each layer's resid_post / attn_out at the last position. A patch
+    changes nothing before target_len − 1 (causal attention), so each target's clean prefix
+    [0, target_len − 1) runs once and its KV cache is shared read-only; every (site, layer,
+    continuation) row plus the clean rows then run only the last prompt token and the continuation,
+    packed per item into as few right-padded passes as ``ctx.max_batch_tokens`` allows (counting the
+    attended length, prefix included). A write hook on each patched layer replaces the activation at
+    target_len − 1 only in the rows of that layer (a row-index tensor per layer).
+
+    ``prefix_cache``: None picks the prefix path when the decoder stack takes a KV cache; False runs
+    every row as one full forward over target + continuation (the reference; same numbers).
     """
     L = ctx.n_layers
     sites = list(dict.fromkeys(args.get("sites") or ["resid", "attn"]))
@@ -305,13 +353,42 @@ def op_patch(ctx: Any, args: dict) -> dict:
         return {"items": []}
     recs = _record_sources(ctx, items, sites)
     rows = _build_rows(items, sites)
+    if prefix_cache is None:
+        prefix_cache = bool(_cache_kw(ctx))
+    scored = _score_on_prefixes(ctx, items, rows, recs) if prefix_cache else _score_full(ctx, rows, recs)
+    return {"items": _assemble(items, sites, rows, scored)}
+
+
+def _score_full(ctx: Any, rows: list[_Row], recs: list[dict[str, torch.Tensor]]) -> list[Any]:
+    """Every row one full forward over target + continuation, rows of all items packed together."""
     scored: list[Any] = [None] * len(rows)
     chunks = chunk_by_tokens([len(r.ids) for r in rows], ctx.max_batch_tokens)
-    log.debug("patch: %d items, %d rows in %d forward passes", len(items), len(rows), len(chunks))
+    log.debug("patch: %d rows in %d full forward passes", len(rows), len(chunks))
     for chunk in chunks:
         for b, res in zip(chunk, _score_rows(ctx, [rows[b] for b in chunk], recs)):
             scored[b] = res
-    return {"items": _assemble(items, sites, rows, scored)}
+    return scored
+
+
+def _score_on_prefixes(ctx: Any, items: list[dict], rows: list[_Row], recs: list[dict[str, torch.Tensor]]) -> list[Any]:
+    """Per item: one clean pass over target[:-1], then its rows (last target token + continuation)
+    in passes that each attend to a fresh copy of that prefix cache."""
+    scored: list[Any] = [None] * len(rows)
+    by_item: dict[int, list[int]] = {}
+    for b, r in enumerate(rows):
+        by_item.setdefault(r.item, []).append(b)
+    passes = 0
+    for i, idx in by_item.items():
+        start = len(items[i]["target"]) - 1
+        prefix = _clean_prefix(ctx, list(items[i]["target"][:start]))
+        for chunk in chunk_by_tokens([len(rows[b].ids) for b in idx], ctx.max_batch_tokens):
+            sel = [idx[k] for k in chunk]
+            for b, res in zip(sel, _score_rows(ctx, [rows[b] for b in sel], recs, prefix, start)):
+                scored[b] = res
+            passes += 1
+        del prefix
+    log.debug("patch: %d rows in %d passes on %d shared clean prefixes", len(rows), passes, len(by_item))
+    return scored
 
 
 def _assemble(items: list[dict], sites: list[str], rows: list[_Row], scored: list[Any]) -> list[dict]:

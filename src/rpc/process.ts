@@ -1,6 +1,7 @@
 /**
- * The sidecar child process: a private loopback endpoint, spawning with stderr relayed into the pino
- * log, and a process-wide guard that kills every live child on exit, SIGINT and SIGTERM (no orphans).
+ * The sidecar child process: a private loopback endpoint, spawning with an allow-listed environment
+ * (no API keys, see childEnv.ts) and stderr relayed into the pino log, and a process-wide guard that
+ * kills every live child on exit, SIGINT and SIGTERM (no orphans).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
@@ -10,6 +11,7 @@ import { delimiter, dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { log } from "../log.ts";
+import { sidecarEnv } from "./childEnv.ts";
 
 /** Repository root (the sidecar runs with it as cwd, py-sidecar/ on PYTHONPATH). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -83,7 +85,7 @@ export function spawnSidecar(opts: {
   const args = ["-m", "sempress_sidecar", "--model", opts.model, "--endpoint", opts.endpoint, ...(opts.extraArgs ?? [])];
   const child = spawn(opts.python, args, {
     cwd,
-    env: { ...base, PYTHONPATH: pyPath, PYTHONUNBUFFERED: "1" },
+    env: { ...sidecarEnv(base), PYTHONPATH: pyPath, PYTHONUNBUFFERED: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const tail: string[] = [];

@@ -17,10 +17,21 @@ const REDACT = [
 ];
 
 const KEY_PATTERN = /sk-[A-Za-z0-9_-]{8,}/g;
+/** Hugging Face tokens (the sidecar holds HF_TOKEN for hub downloads). */
+const HF_PATTERN = /\bhf_[A-Za-z0-9]{20,}/g;
 
-/** Masks anything shaped like an OpenAI key inside free text (error messages, relayed sidecar lines). */
+/** Masks anything shaped like an OpenAI or Hugging Face key inside free text (error messages, relayed sidecar lines). */
 export function scrubSecrets(text: string): string {
-  return text.replace(KEY_PATTERN, "sk-***");
+  return text.replace(KEY_PATTERN, "sk-***").replace(HF_PATTERN, "hf_***");
+}
+
+/** A log argument with its free text scrubbed: strings, and the string fields of a plain object. */
+function scrubArg(a: unknown): unknown {
+  if (typeof a === "string") return scrubSecrets(a);
+  if (a === null || typeof a !== "object" || Object.getPrototypeOf(a) !== Object.prototype) return a;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(a)) out[k] = typeof v === "string" ? scrubSecrets(v) : v;
+  return out;
 }
 
 let root: Logger | undefined;
@@ -44,7 +55,7 @@ export function initLogger(opts: { level?: string; file?: string } = {}): Logger
       formatters: { level: (label) => ({ level: label }) },
       hooks: {
         logMethod(args, method) {
-          const scrubbed = args.map((a) => (typeof a === "string" ? scrubSecrets(a) : a));
+          const scrubbed = args.map(scrubArg);
           method.apply(this, scrubbed as Parameters<typeof method>);
         },
       },

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { log } from "../log.ts";
+import { log, scrubSecrets } from "../log.ts";
 import { sidecarEnv } from "./childEnv.ts";
 
 /** Repository root (the sidecar runs with it as cwd, py-sidecar/ on PYTHONPATH). */
@@ -91,7 +91,8 @@ export function spawnSidecar(opts: {
   const tail: string[] = [];
   const relay = (stream: NodeJS.ReadableStream | null, fallback: "info" | "debug") => {
     if (!stream) return;
-    createInterface({ input: stream }).on("line", (line) => {
+    createInterface({ input: stream }).on("line", (raw) => {
+      const line = scrubSecrets(raw);
       tail.push(line);
       if (tail.length > TAIL_LINES) tail.shift();
       const m = SIDECAR_LINE.exec(line);

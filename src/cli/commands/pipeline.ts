@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { configFor, printJson } from "../common.ts";
-import { runPipeline } from "../../run/pipeline.ts";
+import { runPipeline, type PipelineSummary } from "../../run/pipeline.ts";
 import { parsePositiveInt } from "./run.ts";
 
 export function register(program: Command): void {
@@ -22,7 +22,12 @@ export function register(program: Command): void {
         limit: o.all ? null : o.limit,
         patchLimit: o.all ? null : o.patchLimit,
       });
-      printJson(s);
-      process.stdout.write(`sempress pipeline: stages took ${Object.values(s.seconds).reduce((a, b) => a + b, 0).toFixed(0)} s; report at ${s.report}\n`);
+      printPipelineSummary(s);
     });
+}
+
+/** The summary as the one JSON document on stdout; the human-readable line goes to stderr. */
+export function printPipelineSummary(s: PipelineSummary): void {
+  printJson(s);
+  process.stderr.write(`sempress pipeline: stages took ${Object.values(s.seconds).reduce((a, b) => a + b, 0).toFixed(0)} s; report at ${s.report}\n`);
 }

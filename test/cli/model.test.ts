@@ -5,16 +5,18 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
 import { pullModel } from "../../src/cli/commands/model.ts";
 import { SempressError } from "../../src/errors.ts";
+import { needVenv } from "../fixtures/requirements.ts";
 
 const PYTHON = resolve(".venv/bin/python");
-const HAVE_PY = existsSync(PYTHON);
+const SKIP_PY = needVenv();
+const HAVE_PY = !SKIP_PY;
 const REPO = "sempress-test/tiny-qwen2";
 const TOKEN = "hf_tsTestToken0123456789abcdef";
 
@@ -65,7 +67,7 @@ async function serverRequests(): Promise<{ method: string; path: string; authori
   return (await fetch(`${endpoint}/_requests`)).json() as never;
 }
 
-test("model pull downloads into HF_HOME with HF_TOKEN as Bearer, prints the snapshot, never logs the token", { skip: !HAVE_PY }, async () => {
+test("model pull downloads into HF_HOME with HF_TOKEN as Bearer, prints the snapshot, never logs the token", { skip: SKIP_PY }, async () => {
   const err = collector();
   const env = hfEnv({ HF_TOKEN: TOKEN });
   const r = await pullModel(REPO, { python: PYTHON, env, stderr: err.stream });
@@ -81,7 +83,7 @@ test("model pull downloads into HF_HOME with HF_TOKEN as Bearer, prints the snap
   assert.ok(!err.text().includes(TOKEN));
 });
 
-test("model pull without the token of a private repo fails in one line that says to set HF_TOKEN", { skip: !HAVE_PY }, async () => {
+test("model pull without the token of a private repo fails in one line that says to set HF_TOKEN", { skip: SKIP_PY }, async () => {
   await assert.rejects(pullModel(REPO, { python: PYTHON, env: hfEnv(), stderr: collector().stream }), (e: SempressError) => {
     assert.equal(e.code, "model_pull_failed");
     assert.match(e.message, /set HF_TOKEN/);
@@ -90,7 +92,7 @@ test("model pull without the token of a private repo fails in one line that says
   });
 });
 
-test("model pull offline with an empty cache names the model, the cache path and offline mode", { skip: !HAVE_PY }, async () => {
+test("model pull offline with an empty cache names the model, the cache path and offline mode", { skip: SKIP_PY }, async () => {
   const env = hfEnv({ HF_HUB_OFFLINE: "1", HF_TOKEN: TOKEN });
   await assert.rejects(pullModel(REPO, { python: PYTHON, env, stderr: collector().stream }), (e: SempressError) => {
     assert.equal(e.code, "model_pull_failed");
@@ -101,7 +103,7 @@ test("model pull offline with an empty cache names the model, the cache path and
   });
 });
 
-test("model pull refuses a local path and a malformed id before fetching anything", { skip: !HAVE_PY }, async () => {
+test("model pull refuses a local path and a malformed id before fetching anything", { skip: SKIP_PY }, async () => {
   for (const id of ["py-sidecar", "a/b/c"]) {
     await assert.rejects(pullModel(id, { python: PYTHON, env: hfEnv(), stderr: collector().stream }), (e: SempressError) => {
       assert.equal(e.code, "not_a_hub_id");
@@ -111,7 +113,7 @@ test("model pull refuses a local path and a malformed id before fetching anythin
   }
 });
 
-test("npx sempress model pull prints one JSON document on stdout and progress on stderr", { skip: !HAVE_PY }, async () => {
+test("npx sempress model pull prints one JSON document on stdout and progress on stderr", { skip: SKIP_PY }, async () => {
   const child = spawn(process.execPath, ["bin/sempress.mjs", "model", "pull", REPO, "--revision", commit], {
     env: hfEnv({ HF_TOKEN: TOKEN }),
     stdio: ["ignore", "pipe", "pipe"],

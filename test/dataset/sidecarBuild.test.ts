@@ -5,7 +5,6 @@
  * full-size test, which uses the synthetic probe. Skipped without the Python venv.
  */
 import { strict as assert } from "node:assert";
-import { existsSync } from "node:fs";
 import { test } from "node:test";
 import { loadConfig } from "../../src/config.ts";
 import { buildDataset } from "../../src/dataset/build.ts";
@@ -16,11 +15,12 @@ import { connectSidecar } from "../../src/rpc/client.ts";
 import { HfTokenizer } from "../../src/tokenizer/hfTokenizer.ts";
 import { checkOutputs } from "./invariants.ts";
 import { removeRoot, tempRoot } from "./helpers.ts";
+import { needVenv } from "../fixtures/requirements.ts";
 
-const HAVE_PY = existsSync(".venv/bin/python");
+const SKIP_PY = needVenv();
 const MODEL = "random:py-sidecar/configs/qwen2-tiny.json";
 
-test("a small offline build probes P0 with the real P_sem on the sidecar", { skip: !HAVE_PY && "no .venv", timeout: 300_000 }, async () => {
+test("a small offline build probes P0 with the real P_sem on the sidecar", { skip: SKIP_PY, timeout: 300_000 }, async () => {
   const root = tempRoot("sidecar");
   const cfg = loadConfig({
     env: {},

@@ -6,7 +6,6 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config.ts";
@@ -15,10 +14,12 @@ import { continuationIds } from "../../src/metrics/variants.ts";
 import { buildPrompt } from "../../src/prompts/promptBuilder.ts";
 import { connectSidecar, type SidecarClient } from "../../src/rpc/client.ts";
 import { HfTokenizer } from "../../src/tokenizer/hfTokenizer.ts";
+import { needVenv } from "../fixtures/requirements.ts";
 
 const PY = ".venv/bin/python";
 const MODEL = "random:py-sidecar/configs/qwen2-tiny.json";
-const HAVE_PY = existsSync(PY);
+const SKIP_PY = needVenv();
+const HAVE_PY = !SKIP_PY;
 
 const PAIRS: [string, string][] = [
   ["Fill the blank with one word: The capital of France is ____.", "Paris"],
@@ -51,11 +52,11 @@ after(async () => {
   await sc?.close();
 });
 
-test("the sidecar's tokenizer is the Qwen tokenizer TS uses", { skip: !HAVE_PY }, () => {
+test("the sidecar's tokenizer is the Qwen tokenizer TS uses", { skip: SKIP_PY }, () => {
   assert.deepEqual(tok.encode(" Paris."), [12095, 13]);
 });
 
-test("p_sem ≤ 1 and p_sem ≤ p_sem_plain on the random model", { skip: !HAVE_PY }, () => {
+test("p_sem ≤ 1 and p_sem ≤ p_sem_plain on the random model", { skip: SKIP_PY }, () => {
   assert.equal(results.length, PAIRS.length * 2);
   for (const r of results) {
     assert.ok(r.sequences.length >= 8, "every target has several spellings");
@@ -65,7 +66,7 @@ test("p_sem ≤ 1 and p_sem ≤ p_sem_plain on the random model", { skip: !HAVE_
   }
 });
 
-test("each sequence log-prob equals a direct Python forward pass (|Δp| < 1e-5, |Δ log p| < 1e-3)", { skip: !HAVE_PY }, (t) => {
+test("each sequence log-prob equals a direct Python forward pass (|Δp| < 1e-5, |Δ log p| < 1e-3)", { skip: SKIP_PY }, (t) => {
   // every third sequence of every prompt: all lengths and cases, a bounded Python run
   const pairs = results.flatMap((r) =>
     r.sequences.filter((_, j) => j % 3 === 0).map((s) => ({ prefix: r.prompt_ids, cont: s.ids, lp: s.logprob })),
@@ -90,7 +91,7 @@ test("each sequence log-prob equals a direct Python forward pass (|Δp| < 1e-5, 
   assert.ok(maxP < 1e-5);
 });
 
-test("generated ids, decoded and re-encoded with the prompt and split at the boundary, come back", { skip: !HAVE_PY }, async (t) => {
+test("generated ids, decoded and re-encoded with the prompt and split at the boundary, come back", { skip: SKIP_PY }, async (t) => {
   const c = sc as SidecarClient;
   const qs = Array.from({ length: 20 }, (_, i) => `Fill the blank (one word): Item ${i} is a ____.`);
   const ps = [...prompts, ...qs.flatMap((q) => [buildPrompt(q, "baseline"), buildPrompt(q, "negative", "word")])];

@@ -1,11 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { buildPrompt, prohibitionLine } from "../../src/prompts/promptBuilder.ts";
 import { qwenTokenizer, qwenTokenizerDir } from "../../src/tokenizer/hfTokenizer.ts";
 import { codePointToUtf16, offsetsByDecode, tokenSpans, tokensOverlapping, type Range } from "../../src/metrics/spans.ts";
+import { needVenv } from "../fixtures/requirements.ts";
 
 const Q = "Fill the blank with one word: The capital of France is ____.";
 const X = "Paris";
@@ -53,7 +53,7 @@ test("when offsets are code points then they convert to UTF-16 indices", () => {
   assert.deepEqual(codePointToUtf16("a😀b", [[0, 1], [1, 2], [2, 3]]), [[0, 1], [1, 3], [3, 4]]);
 });
 
-test("when Python's tokenizer offsets are used instead then the spans are the same", { skip: !existsSync(".venv/bin/python") }, () => {
+test("when Python's tokenizer offsets are used instead then the spans are the same", { skip: needVenv() }, () => {
   const text = buildPrompt(Q, "negative", X);
   const script = `
 import json, sys

@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -13,10 +13,10 @@ import { chromium } from "playwright-core";
 import { loadConfig } from "../../src/config.ts";
 import { buildReport } from "../../src/report/build.ts";
 import { makeFixtureRoot } from "./fixtures.ts";
+import { CHROMIUM, needChromium } from "../fixtures/requirements.ts";
 
-const CHROMIUM = process.env.SEMPRESS_CHROMIUM ?? "/usr/bin/chromium";
 
-test("report.html shows seven loaded figures in headless Chromium without console errors", { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}` }, async () => {
+test("report.html shows seven loaded figures in headless Chromium without console errors", { skip: needChromium() }, async () => {
   const root = makeFixtureRoot({ prompts: 40, layers: 10 });
   const profile = mkdtempSync(join(tmpdir(), "sempress-chromium-"));
   const cfg = loadConfig({ env: {}, flags: { dataRoot: root, analysis: { bootstrapB: 100 } } as never });

@@ -1,7 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import {
   at,
   bf16ToFloat32,
@@ -15,6 +14,7 @@ import {
   toNested,
 } from "../../src/rpc/arrow.ts";
 import { SidecarError } from "../../src/errors.ts";
+import { needVenv } from "../fixtures/requirements.ts";
 
 test("float32 tensor round-trips with its shape and dtype", () => {
   const data = Float32Array.from({ length: 24 }, (_, i) => i * 0.5 - 3);
@@ -112,7 +112,7 @@ test("indexing helpers address row-major [a,b,c] tensors", () => {
 });
 
 const PY = ".venv/bin/python";
-test("tensors written by pyarrow decode in TS, including bf16 and float16", { skip: !existsSync(PY) && "no .venv python" }, () => {
+test("tensors written by pyarrow decode in TS, including bf16 and float16", { skip: needVenv() }, () => {
   const script = `
 import sys, json, numpy as np, pyarrow as pa
 def enc(arr, tag):

@@ -5,13 +5,13 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { SidecarClient } from "../../src/rpc/client.ts";
 import { decodeFloatTensor, slice } from "../../src/rpc/arrow.ts";
 import { HfTokenizer } from "../../src/tokenizer/hfTokenizer.ts";
+import { needVenv } from "../fixtures/requirements.ts";
 
 const PY = ".venv/bin/python";
-const SKIP = !existsSync(PY) ? `no ${PY}` : false;
+const SKIP = needVenv();
 let sc: SidecarClient;
 let tok: HfTokenizer;
 

@@ -13,12 +13,13 @@ import { SidecarClient, type SidecarClientOptions } from "../../src/rpc/client.t
 import { decodeFloatTensor, slice } from "../../src/rpc/arrow.ts";
 import { pack, unpack } from "../../src/rpc/wire.ts";
 import { SidecarError } from "../../src/errors.ts";
+import { needVenv } from "../fixtures/requirements.ts";
 
 const MAIN = "py-sidecar/sempress_sidecar/__main__.py";
 const PY = ".venv/bin/python";
 const CONFIG = "py-sidecar/configs/qwen2-tiny.json";
 const MODEL = `random:${CONFIG}`;
-const SKIP = !existsSync(MAIN) ? `the Python sidecar (${MAIN}) does not exist yet` : !existsSync(PY) ? `no ${PY}` : false;
+const SKIP = needVenv([MAIN]);
 
 const opts = (transport: "ipc" | "tcp", extra: Partial<SidecarClientOptions> = {}): SidecarClientOptions => ({
   model: MODEL,

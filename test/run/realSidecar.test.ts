@@ -16,9 +16,11 @@ import { runStage } from "../../src/run/runner.ts";
 import { PatchRow } from "../../src/schemas.ts";
 import { readCsv } from "../../src/util/csv.ts";
 import { prompts } from "./fixtures.ts";
+import { needVenv } from "../fixtures/requirements.ts";
 
 process.env.SEMPRESS_NO_BAR = "1";
-const HAVE_PY = existsSync(".venv/bin/python") && existsSync("py-sidecar/configs/qwen2-tiny.json");
+const SKIP_PY = needVenv(["py-sidecar/configs/qwen2-tiny.json"]);
+const HAVE_PY = !SKIP_PY;
 
 let cfg: Config;
 let env: (RunEnv & { close(): Promise<void> }) | undefined;
@@ -43,7 +45,7 @@ after(async () => {
   await env?.close();
 });
 
-test("when the same seeds are sampled twice, alone or batched, then the sequences are identical", { skip: !HAVE_PY }, async () => {
+test("when the same seeds are sampled twice, alone or batched, then the sequences are identical", { skip: SKIP_PY }, async () => {
   const e = env!;
   const ids = ["Answer: The capital of France is", "Question: one word for the sky colour? Answer:"].map((t) => e.tokenizer.encode(t));
   const o = { max_new_tokens: 4, do_sample: true, temperature: 1, top_p: 0.9, n: 3, seeds: [11, 12] };
@@ -56,7 +58,7 @@ test("when the same seeds are sampled twice, alone or batched, then the sequence
   assert.notDeepEqual(other, a);
 });
 
-test("when run --limit 3 and analyze are done then every output file exists", { skip: !HAVE_PY }, async () => {
+test("when run --limit 3 and analyze are done then every output file exists", { skip: SKIP_PY }, async () => {
   const e = env!;
   const ps = prompts(3);
   const s = await runStage(cfg, e, { prompts: ps, resume: false });

@@ -1,10 +1,10 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { HfTokenizer, qwenTokenizer, qwenTokenizerDir } from "../../src/tokenizer/hfTokenizer.ts";
 import { decodeByteLevel, BYTE_TO_CHAR, tokenBytes } from "../../src/tokenizer/byteLevel.ts";
 import { generateIdSequences, generateStrings } from "./tokStrings.ts";
+import { needVenv } from "../fixtures/requirements.ts";
 
 const PY = ".venv/bin/python";
 const N_STRINGS = 1000;
@@ -70,7 +70,7 @@ before(() => {
   tsIds = strings.map((s) => tok.encode(s));
   const special = tok.addedTokens.map((t) => t.id);
   idSeqs = generateIdSequences(N_ID_SEQS, 151643, special);
-  if (!existsSync(PY)) return;
+  if (needVenv()) return;
   const req = { tokenizer_dir: qwenTokenizerDir(), encode: strings, decode_prefixes: [...tsIds, ...idSeqs] };
   const r = spawnSync(PY, ["test/fixtures/tok_py_reference.py"], {
     input: JSON.stringify(req),
@@ -82,7 +82,7 @@ before(() => {
 });
 
 test(`TS encode equals Python encode on ${N_STRINGS} mixed strings`, (t) => {
-  if (!ref) return t.skip("no .venv python");
+  if (!ref) return t.skip(needVenv() || "no Python reference");
   let bad = 0;
   for (let i = 0; i < strings.length; i++) {
     if (JSON.stringify(tsIds[i]) !== JSON.stringify(ref.encode[i])) {
@@ -94,7 +94,7 @@ test(`TS encode equals Python encode on ${N_STRINGS} mixed strings`, (t) => {
 });
 
 test(`TS decode of every prefix equals Python on ${N_STRINGS} strings and ${N_ID_SEQS} random id sequences`, (t) => {
-  if (!ref) return t.skip("no .venv python");
+  if (!ref) return t.skip(needVenv() || "no Python reference");
   const tok = qwenTokenizer();
   const seqs = [...tsIds, ...idSeqs];
   let checked = 0;

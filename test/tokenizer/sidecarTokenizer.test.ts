@@ -6,15 +6,16 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { loadConfig } from "../../src/config.ts";
 import { connectSidecar, type SidecarClient } from "../../src/rpc/client.ts";
 import { HfTokenizer } from "../../src/tokenizer/hfTokenizer.ts";
 import { BYTE_TO_CHAR } from "../../src/tokenizer/byteLevel.ts";
 import { generateIdSequences, generateStrings } from "./tokStrings.ts";
+import { needVenv, unavailable } from "../fixtures/requirements.ts";
 
 const MODEL = process.env.SEMPRESS_TOK_XCHECK_MODEL ?? "default";
-const HAVE_PY = existsSync(".venv/bin/python");
+const SKIP_PY = needVenv();
+const HAVE_PY = !SKIP_PY;
 let sc: SidecarClient | null = null;
 let tok: HfTokenizer;
 let startError: Error | null = null;
@@ -33,15 +34,15 @@ after(async () => {
   await sc?.close();
 });
 
-test(`TS encode equals the ${MODEL} sidecar's tokenize on 400 mixed strings`, { skip: !HAVE_PY }, async (t) => {
-  if (startError) return t.skip(`sidecar for ${MODEL} unavailable: ${startError.message.split("\n")[0]}`);
+test(`TS encode equals the ${MODEL} sidecar's tokenize on 400 mixed strings`, { skip: SKIP_PY }, async (t) => {
+  if (startError) return t.skip(unavailable(`sidecar for ${MODEL} unavailable: ${startError.message.split("\n")[0]}`));
   const strings = generateStrings(400, 4321);
   const py = await (sc as SidecarClient).tokenize(strings, false);
   strings.forEach((s, i) => assert.deepEqual(tok.encode(s), py.ids[i], JSON.stringify(s)));
 });
 
-test(`TS decode of every prefix equals the ${MODEL} sidecar's decode`, { skip: !HAVE_PY }, async (t) => {
-  if (startError) return t.skip(`sidecar for ${MODEL} unavailable: ${startError.message.split("\n")[0]}`);
+test(`TS decode of every prefix equals the ${MODEL} sidecar's decode`, { skip: SKIP_PY }, async (t) => {
+  if (startError) return t.skip(unavailable(`sidecar for ${MODEL} unavailable: ${startError.message.split("\n")[0]}`));
   const c = sc as SidecarClient;
   const hello = await c.hello();
   const strings = generateStrings(200, 999);
@@ -66,8 +67,8 @@ test(`TS decode of every prefix equals the ${MODEL} sidecar's decode`, { skip: !
   assert.ok(fffd > 50, "partial characters are exercised");
 });
 
-test(`encodePrompt gives the ids the ${MODEL} tokenizer gives with its special tokens`, { skip: !HAVE_PY }, async (t) => {
-  if (startError) return t.skip(`sidecar for ${MODEL} unavailable: ${startError.message.split("\n")[0]}`);
+test(`encodePrompt gives the ids the ${MODEL} tokenizer gives with its special tokens`, { skip: SKIP_PY }, async (t) => {
+  if (startError) return t.skip(unavailable(`sidecar for ${MODEL} unavailable: ${startError.message.split("\n")[0]}`));
   const texts = ["Answer with exactly one English word.\nQuestion: Why?\nAnswer:", "héllo 世界"];
   const py = await (sc as SidecarClient).tokenize(texts, true);
   texts.forEach((s, i) => assert.deepEqual(tok.encodePrompt(s), py.ids[i]));

@@ -1,10 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { asFloat32, decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors } from "../../src/util/safetensors.ts";
+import { needVenv } from "../fixtures/requirements.ts";
 
 const PY = ".venv/bin/python";
 
@@ -47,7 +48,7 @@ test("when a file is truncated then decoding names it", () => {
   assert.throws(() => decodeSafetensors(bytes.subarray(0, bytes.length - 3), "t.safetensors"), /t\.safetensors.*data_offsets/);
 });
 
-test("when TS writes a file then Python's safetensors reads it, and TS reads Python's file", { skip: !existsSync(PY) }, () => {
+test("when TS writes a file then Python's safetensors reads it, and TS reads Python's file", { skip: needVenv() }, () => {
   const dir = mkdtempSync(join(tmpdir(), "st-"));
   const f = join(dir, "ts.safetensors");
   writeSafetensors(f, sample(), { prompt_id: "p1", condition: "negative" });

@@ -1,15 +1,15 @@
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { test } from "node:test";
 import { WordFreq, WORDFREQ_FILE } from "../../../src/dataset/sources/wordfreq.ts";
 import { eligibleTargets, drawTargets } from "../../../src/dataset/sources/targets.ts";
 import { Prng } from "../../../src/util/prng.ts";
+import { needVenv } from "../../fixtures/requirements.ts";
 
 const PY = ".venv/bin/python";
 const wf = WordFreq.load(WORDFREQ_FILE);
 
-test("TS Zipf equals Python wordfreq.zipf_frequency on 1,500 words within 0.01", { skip: !existsSync(PY) && "no .venv python" }, () => {
+test("TS Zipf equals Python wordfreq.zipf_frequency on 1,500 words within 0.01", { skip: needVenv() }, () => {
   // Words across the whole frequency range plus unknown ones, chosen with a fixed seed.
   const all = [...wf.words()].filter((w) => /^[a-z]+$/.test(w));
   const rng = new Prng(7, "wordfreq-test");

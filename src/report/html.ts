@@ -112,7 +112,7 @@ function tablesSection(t: Tables): string {
       ]),
     ),
   );
-  out.push(`<p class="sub">Converged: ${lg.converged} (${lg.iterations} Newton steps); bootstrap refits not converged: ${lg.bootstrap_non_converged}.</p>`);
+  out.push(`<p class="sub">Converged: ${lg.converged} (${lg.iterations} Newton steps); bootstrap refits not converged: ${lg.bootstrap_non_converged}; singular resamples (one P0 value, no slope) left out of the CIs: ${lg.bootstrap_singular} of ${lg.bootstrap_B}.</p>`);
   out.push(`<h3 id="t-supp">Suppression by greedy outcome</h3>`);
   const s = t.suppression;
   const sRow = (name: string, e: (typeof s)["overall"]) => [

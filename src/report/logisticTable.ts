@@ -47,6 +47,9 @@ export function logisticTable(views: readonly PromptView[], book: CIBook, opts: 
     n_prompts: lg.fit.nUnits,
     n_samples: lg.fit.nSamples,
     bootstrap_non_converged: lg.nonConverged,
+    bootstrap_B: lg.B,
+    /** Resamples whose P0 values do not vary (no slope to fit): excluded from the CIs and counted. */
+    bootstrap_singular: lg.nSingular,
     /** P0 range of the prompts in the fit: the curve is drawn, and quoted, only inside it. */
     observed_p0: range ? { min: range.min, max: range.max } : null,
     predicted: QUOTED_P0.map((x, i) => ({

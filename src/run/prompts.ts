@@ -10,24 +10,26 @@ export function defaultPromptsFile(cfg: Pick<Config, "dataRoot">): string {
 }
 
 /**
- * `limit` prompts spread over categories *and* P0 bins: round-robin over the (bin, category) cells
- * (file order within each cell), so a small demo run covers every category and every pressure bin
- * instead of the lowest bins that selection writes first. Deterministic.
+ * `limit` prompts spread evenly over the P0 bins first and the categories second: each round takes one
+ * prompt from every bin that has one left, and within a bin the categories take turns (file order within
+ * each). A small demo run thus covers every pressure bin as evenly as the dataset allows, instead of the
+ * lowest bins that selection writes first, and still draws from every category. Deterministic.
  */
 export function stratifiedSubset(all: readonly PromptRecord[], limit: number): PromptRecord[] {
-  const cells = new Map<string, PromptRecord[]>();
   const cats: string[] = [];
   for (const p of all) if (!cats.includes(p.category)) cats.push(p.category);
   const bins = [...new Set(all.map((p) => p.bin))].sort((a, b) => a - b);
-  for (const p of all) {
-    const k = `${p.bin}|${p.category}`;
-    cells.set(k, [...(cells.get(k) ?? []), p]);
-  }
-  const queues = bins.flatMap((b) => cats.map((c) => cells.get(`${b}|${c}`) ?? [])).filter((q) => q.length > 0);
+  // per bin: its prompts in category round-robin order
+  const perBin = bins.map((b) => {
+    const queues = cats.map((c) => all.filter((p) => p.bin === b && p.category === c));
+    const order: PromptRecord[] = [];
+    for (let i = 0; queues.some((q) => i < q.length); i++) for (const q of queues) if (i < q.length) order.push(q[i]);
+    return order;
+  });
   const out: PromptRecord[] = [];
   const n = Math.min(limit, all.length);
   for (let i = 0; out.length < n; i++) {
-    for (const q of queues) if (i < q.length && out.length < n) out.push(q[i]);
+    for (const q of perBin) if (i < q.length && out.length < n) out.push(q[i]);
   }
   return out;
 }

@@ -52,8 +52,15 @@ test("the pipeline's demo subset reaches every P0 bin, not only the lowest bins 
   // selection writes each category bin-ascending: a category-only round-robin would take bins 0 and 1 here
   const all = ["idioms", "facts"].flatMap((c) => [0, 0, 1, 1, 2, 2, 3, 4].map((b, i) => ({ prompt_id: `${c}${i}`, category: c, bin: b }) as never));
   const got = stratifiedSubset(all, 10) as unknown as { category: string; bin: number }[];
-  assert.deepEqual([...new Set(got.map((p) => p.bin))].sort(), [0, 1, 2, 3, 4]);
   assert.deepEqual(got.map((p) => p.bin).sort(), [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]);
+  // bins before categories: many categories in bin 0 do not crowd out the sparse top bin
+  const many = [
+    ...["idioms", "facts", "commonsense", "creative", "ood"].flatMap((c) => [0, 0, 0].map((b, i) => ({ prompt_id: `${c}${i}`, category: c, bin: b }))),
+    ...[4, 4, 4].map((b, i) => ({ prompt_id: `top${i}`, category: "facts", bin: b })),
+  ] as never[];
+  const picked = stratifiedSubset(many, 6) as unknown as { bin: number; category: string }[];
+  assert.equal(picked.filter((p) => p.bin === 4).length, 3);
+  assert.deepEqual(picked.filter((p) => p.bin === 0).map((p) => p.category), ["idioms", "facts", "commonsense"]);
 });
 
 test("when a fresh pipeline rebuilt the dataset into another file then its run starts a new run directory; a resume never does", () => {

@@ -149,10 +149,15 @@ def _from_pretrained(cls: Any, *a: Any, **kw: Any) -> Any:
 def tokenizer_facts(tok: Any, src_dir: Path | None) -> tuple[str, dict]:
     """(tokenizer.json text, tokenizer_config dict). Verbatim files where they exist."""
     tok_json = None
+    backend = getattr(tok, "backend_tokenizer", None)
     if src_dir is not None and (src_dir / "tokenizer.json").is_file():
         tok_json = (src_dir / "tokenizer.json").read_text(encoding="utf-8")
+        if backend is not None and _pipeline_differs(tok_json, backend.to_str()):
+            # The tokenizer class can rebuild its own pipeline (transformers 5's Qwen2Tokenizer adds NFC, which
+            # a GGUF-derived tokenizer.json lacks): TS must encode with what Python really uses.
+            log.info("tokenizer.json in %s differs from the loaded tokenizer's pipeline; sending the loaded one", src_dir)
+            tok_json = backend.to_str()
     if tok_json is None:
-        backend = getattr(tok, "backend_tokenizer", None)
         if backend is None:
             raise LoadError(f"tokenizer {type(tok).__name__} is not a fast tokenizer; tokenizer.json unavailable")
         tok_json = backend.to_str()
@@ -179,6 +184,12 @@ def tokenizer_facts(tok: Any, src_dir: Path | None) -> tuple[str, dict]:
             for i, t in getattr(tok, "added_tokens_decoder", {}).items()
         }
     return tok_json, _jsonable(cfg)
+
+
+def _pipeline_differs(disk: str, live: str) -> bool:
+    """Whether two tokenizer.json texts normalise, pre-tokenise or decode differently."""
+    a, b = json.loads(disk), json.loads(live)
+    return any(a.get(k) != b.get(k) for k in ("normalizer", "pre_tokenizer", "decoder"))
 
 
 def _jsonable(x: Any) -> Any:

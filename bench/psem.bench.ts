@@ -8,7 +8,7 @@
 import { loadConfig } from "../src/config.ts";
 import { psemBatch, type PsemItem } from "../src/metrics/psem.ts";
 import { buildPrompt } from "../src/prompts/promptBuilder.ts";
-import { renderTemplate } from "../src/prompts/templates.ts";
+import { COMMONSENSE_TEMPLATES, FACT_TEMPLATES } from "../src/dataset/templates.ts";
 import { connectSidecar } from "../src/rpc/client.ts";
 import { HfTokenizer } from "../src/tokenizer/hfTokenizer.ts";
 import { Prng } from "../src/util/prng.ts";
@@ -16,14 +16,15 @@ import { arg, defineBench } from "./harness.ts";
 
 const SUBJECTS = ["France", "Japan", "Kenya", "Peru", "Norway", "Egypt", "Chile", "India", "Spain", "Canada", "hammer", "knife", "lemon", "violin", "bicycle", "kettle"];
 const TARGETS = ["Paris", "Tokyo", "Nairobi", "Lima", "Oslo", "Cairo", "Santiago", "Delhi", "Madrid", "Ottawa", "nail", "cut", "sour", "music", "ride", "water", "cake", "time", "space", "blue"];
-const TEMPLATE_IDS = ["F1", "F2", "F3", "F4", "F5", "C1", "C2", "C3", "C5", "C10"];
+const TEMPLATE_IDS = ["F1", "F2", "F3", "F4", "F5", "C1", "C2", "C3", "C5", "C10"] as const;
+const TEMPLATES = { ...FACT_TEMPLATES, ...COMMONSENSE_TEMPLATES };
 
 
 /** Deterministic (prompt, target) pairs, alternating baseline and negative prompts. */
 export function benchPairs(n: number): PsemItem[] {
   const rng = new Prng(2024, "psem-bench");
   return Array.from({ length: n }, (_, i) => {
-    const q = renderTemplate(TEMPLATE_IDS[rng.int(TEMPLATE_IDS.length)], SUBJECTS[rng.int(SUBJECTS.length)]);
+    const q = TEMPLATES[TEMPLATE_IDS[rng.int(TEMPLATE_IDS.length)]].text(SUBJECTS[rng.int(SUBJECTS.length)]);
     const target = TARGETS[rng.int(TARGETS.length)];
     return { prompt: buildPrompt(q, i % 2 ? "negative" : "baseline", target), target };
   });

@@ -12,7 +12,8 @@ export const PAPER_MODEL = "Qwen/Qwen2.5-7B-Instruct";
 export const CATEGORIES = ["idioms", "facts", "commonsense", "creative", "ood"] as const;
 export type Category = (typeof CATEGORIES)[number];
 
-const Seeds = z.object({ python: z.number().int(), numpy: z.number().int(), torch: z.number().int() });
+/** python seeds the TS-side random streams (dataset, bootstrap, patch subset); torch seeds sampling. */
+const Seeds = z.object({ python: z.number().int(), torch: z.number().int() });
 
 export const ConfigSchema = z.object({
   profile: z.enum(["default", "paper"]),
@@ -90,7 +91,7 @@ export type Config = z.infer<typeof ConfigSchema>;
 const BASE: Config = {
   profile: "default",
   dataRoot: ".",
-  seeds: { python: 42, numpy: 42, torch: 42 },
+  seeds: { python: 42, torch: 42 },
   model: { id: EMBEDDED_MODEL, promptFormat: "raw", systemMessage: null },
   sidecar: {
     python: ".venv/bin/python",

@@ -180,7 +180,7 @@ export const RunManifest = z.object({
   command: z.string(),
   config: z.record(z.string(), z.unknown()),
   config_hash: z.string(),
-  seeds: z.object({ python: z.number(), numpy: z.number(), torch: z.number() }),
+  seeds: z.object({ python: z.number(), torch: z.number() }),
   model: z.record(z.string(), z.unknown()).nullable(),
   versions: z.record(z.string(), z.string()),
 });

@@ -10,7 +10,7 @@ test("with no profile, no key and no GPU the default profile and the embedded mo
   const cfg = loadConfig({ env: {} });
   assert.equal(cfg.profile, "default");
   assert.equal(cfg.model.id, "default");
-  assert.deepEqual(cfg.seeds, { python: 42, numpy: 42, torch: 42 });
+  assert.deepEqual(cfg.seeds, { python: 42, torch: 42 });
   assert.equal(cfg.llm.provider, "replay");
 });
 
@@ -99,7 +99,7 @@ test("when only analysis settings differ then the run's hash is the same and the
 
 test("firstConfigDifference names the first differing field in sorted key order", () => {
   const a = loadConfig({ env: {} });
-  const b = loadConfig({ env: {}, flags: { generation: { temperature: 0.7 }, seeds: { python: 1, numpy: 42, torch: 42 } } as never });
+  const b = loadConfig({ env: {}, flags: { generation: { temperature: 0.7 }, seeds: { python: 1, torch: 42 } } as never });
   assert.deepEqual(firstConfigDifference(a, b), { path: "generation.temperature", a: 1, b: 0.7 });
   assert.equal(firstConfigDifference(a, structuredClone(a)), null);
 });

@@ -10,6 +10,7 @@ import { factCandidate, isFactRelation } from "./sources/facts.ts";
 import { idiomFromReply } from "./sources/idioms.ts";
 import {
   BLANK,
+  COMMONSENSE_RELATIONS,
   COMMONSENSE_TEMPLATES,
   commonsenseTemplateFor,
   creativeQuestion,
@@ -74,7 +75,7 @@ export function generationSpecs(category: Category, shortfall: number, opts: { t
       seed_prompt: category === "creative" && opts.seeds?.length ? opts.seeds[i % opts.seeds.length] : null,
     }));
   }
-  const relations = category === "commonsense" ? COMMONSENSE_RELATIONS_LIST : category === "facts" ? GEN_FACT_RELATIONS : ["idiom"];
+  const relations = category === "commonsense" ? COMMONSENSE_RELATIONS : category === "facts" ? GEN_FACT_RELATIONS : ["idiom"];
   const perRelation = new Map<string, number>();
   for (let i = 0; i < shortfall; i++) perRelation.set(relations[i % relations.length], (perRelation.get(relations[i % relations.length]) ?? 0) + 1);
   const specs: GenSpec[] = [];
@@ -90,7 +91,6 @@ export function generationSpecs(category: Category, shortfall: number, opts: { t
   return specs;
 }
 
-const COMMONSENSE_RELATIONS_LIST = Object.values(COMMONSENSE_TEMPLATES).map((t) => t.relation as string);
 /** Fact relations asked of the model for a facts shortfall (the ones Wikidata does not cover first). */
 const GEN_FACT_RELATIONS: string[] = ["occupation", "national_sport", "birth_month", ...FACT_RELATIONS.filter((r) => !["occupation", "national_sport", "birth_month"].includes(r))];
 

@@ -46,7 +46,8 @@ export const COMMONSENSE_TEMPLATES = {
   C10: { relation: "WornOn", text: (s: string) => `${CS}A ${s} is worn on the ${BLANK}.` },
 } as const;
 export type CommonsenseTemplateId = keyof typeof COMMONSENSE_TEMPLATES;
-export const COMMONSENSE_RELATIONS = Object.values(COMMONSENSE_TEMPLATES).map((t) => t.relation);
+/** The common-sense relations, one per template, in template order (generation asks for each). */
+export const COMMONSENSE_RELATIONS: readonly string[] = Object.values(COMMONSENSE_TEMPLATES).map((t) => t.relation);
 
 export function commonsenseTemplateFor(relation: string): CommonsenseTemplateId | null {
   const k = (Object.keys(COMMONSENSE_TEMPLATES) as CommonsenseTemplateId[]).find((id) => COMMONSENSE_TEMPLATES[id].relation === relation);

@@ -214,13 +214,6 @@ export function decodeTensor(bytes: Uint8Array): Tensor {
   return { data, shape, dtype };
 }
 
-/** Decodes a tensor that must hold floats (float32/float16/bfloat16). */
-export function decodeFloatTensor(bytes: Uint8Array): FloatTensor {
-  const t = decodeTensor(bytes);
-  if (!(t.data instanceof Float32Array)) throw new SidecarError(`expected a float tensor, got ${t.dtype}`, "tensor_invalid");
-  return t as FloatTensor;
-}
-
 /** Row-major strides of a shape. */
 export function strides(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length);
@@ -262,14 +255,4 @@ export function slice<D extends TensorData>(t: Tensor<D>, prefix: readonly numbe
   const rest = t.shape.slice(prefix.length);
   const n = rest.reduce((a, b) => a * b, 1);
   return { data: t.data.subarray(start, start + n) as D, shape: rest, dtype: t.dtype };
-}
-
-/** Nested plain arrays of a float/int32 tensor (for small tensors, tests and JSON output). */
-export function toNested(t: Tensor<Float32Array | Int32Array>): unknown {
-  const rec = (dim: number, off: number): unknown => {
-    if (dim === t.shape.length) return t.data[off];
-    const st = strides(t.shape)[dim];
-    return Array.from({ length: t.shape[dim] }, (_, i) => rec(dim + 1, off + i * st));
-  };
-  return rec(0, 0);
 }

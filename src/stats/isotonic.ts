@@ -52,12 +52,3 @@ function merge(a: IsoBlock, b: IsoBlock): IsoBlock {
   const w = a.w + b.w;
   return { xMin: a.xMin, xMax: b.xMax, y: (a.y * a.w + b.y * b.w) / w, w, count: a.count + b.count };
 }
-
-/** Fitted value at each input point, in the input order. */
-export function isotonicFit(points: readonly WeightedPoint[]): number[] {
-  const blocks = isotonicBlocks(points);
-  return points.map((p) => {
-    for (const b of blocks) if (p.x <= b.xMax) return b.y;
-    return blocks.length ? blocks[blocks.length - 1].y : NaN;
-  });
-}

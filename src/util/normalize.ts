@@ -11,11 +11,6 @@ export function normalizeForMatch(text: string): string {
     .trim();
 }
 
-/** Unicode-aware equivalent of Python's str.isalnum for one code point. */
-export function isAlnum(ch: string): boolean {
-  return /^[\p{L}\p{N}]$/u.test(ch);
-}
-
 /** Strictly alphabetic (letters only, at least one). */
 export function isAlphabetic(word: string): boolean {
   return /^\p{L}+$/u.test(word);

@@ -217,7 +217,7 @@ export function writeFixtureRun(root: string, opts: FixtureOptions = {}): string
       ...(opts.bareManifest ? {} : { model: { id: "synthetic/tiny-model", promptFormat: "raw", systemMessage: null } }),
     },
     config_hash: "0123456789abcdef",
-    seeds: { python: 42, numpy: 42, torch: 42 },
+    seeds: { python: 42, torch: 42 },
     model: { model_id: "synthetic/tiny-model", model_source: "random", architecture: "Qwen2ForCausalLM", n_layers: nLayers, n_heads: 4, n_kv_heads: 2, hidden_size: 64, vocab_size: 151936, dtype: "float32", device: "cpu", tokenizer_json: "{}" },
     versions: { torch: "2.13.0", transformers: "4.99.0", sempress: "0.1.0" },
     run: { prompts_file: join(root, "data/validated/prompts.jsonl"), n_prompts: nPrompts, chunk_size: 8, resume: false },

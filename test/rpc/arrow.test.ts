@@ -4,16 +4,15 @@ import { spawnSync } from "node:child_process";
 import {
   at,
   bf16ToFloat32,
-  decodeFloatTensor,
   decodeTensor,
   encodeTensor,
   float32ToBf16,
   halfToFloat32,
   offsetOf,
   slice,
-  toNested,
 } from "../../src/rpc/arrow.ts";
 import { SidecarError } from "../../src/errors.ts";
+import { decodeFloatTensor, toNested } from "./tensors.ts";
 import { needVenv } from "../fixtures/requirements.ts";
 
 test("float32 tensor round-trips with its shape and dtype", () => {

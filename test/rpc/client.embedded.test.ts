@@ -6,7 +6,8 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { SidecarClient } from "../../src/rpc/client.ts";
-import { decodeFloatTensor, slice } from "../../src/rpc/arrow.ts";
+import { slice } from "../../src/rpc/arrow.ts";
+import { decodeFloatTensor } from "./tensors.ts";
 import { HfTokenizer } from "../../src/tokenizer/hfTokenizer.ts";
 import { needVenv } from "../fixtures/requirements.ts";
 

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { Dealer } from "zeromq";
 import { SidecarClient } from "../../src/rpc/client.ts";
 import { startMockServer, type MockServer, type MockServerOptions } from "../../src/rpc/mockSidecar.ts";
-import { decodeFloatTensor, encodeTensor } from "../../src/rpc/arrow.ts";
+import { encodeTensor } from "../../src/rpc/arrow.ts";
+import { decodeFloatTensor } from "./tensors.ts";
 import { SidecarError } from "../../src/errors.ts";
 import { pack, unpack } from "../../src/rpc/wire.ts";
 

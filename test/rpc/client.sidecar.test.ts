@@ -10,7 +10,8 @@ import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from "n
 import { dirname } from "node:path";
 import { Dealer } from "zeromq";
 import { SidecarClient, type SidecarClientOptions } from "../../src/rpc/client.ts";
-import { decodeFloatTensor, slice } from "../../src/rpc/arrow.ts";
+import { slice } from "../../src/rpc/arrow.ts";
+import { decodeFloatTensor } from "./tensors.ts";
 import { pack, unpack } from "../../src/rpc/wire.ts";
 import { SidecarError } from "../../src/errors.ts";
 import { needVenv } from "../fixtures/requirements.ts";

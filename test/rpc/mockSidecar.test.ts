@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { MockSidecar } from "../../src/rpc/mockSidecar.ts";
-import { decodeFloatTensor, slice } from "../../src/rpc/arrow.ts";
+import { slice } from "../../src/rpc/arrow.ts";
+import { decodeFloatTensor } from "./tensors.ts";
 import { SidecarError } from "../../src/errors.ts";
 
 const close = (a: number, b: number, eps = 1e-12) => Math.abs(a - b) < eps;

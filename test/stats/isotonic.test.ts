@@ -1,6 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { isotonicBlocks, isotonicFit } from "../../src/stats/isotonic.ts";
+import { isotonicBlocks, type WeightedPoint } from "../../src/stats/isotonic.ts";
+
+/** Test helper: the fitted value at each input point, in input order, read off isotonicBlocks. */
+function isotonicFit(points: readonly WeightedPoint[]): number[] {
+  const blocks = isotonicBlocks(points);
+  return points.map((p) => {
+    for (const b of blocks) if (p.x <= b.xMax) return b.y;
+    return blocks.length ? blocks[blocks.length - 1].y : NaN;
+  });
+}
 
 test("an already increasing sequence is left unchanged", () => {
   const pts = [1, 2, 3, 4].map((y, i) => ({ x: i, y }));

@@ -19,6 +19,7 @@
  */
 import { CATEGORIES, type Category } from "../../config.ts";
 import type { PromptRecord } from "../../schemas.ts";
+import { binOf } from "../../stats/bins.ts";
 
 export interface SelectionParams {
   perCategory: number;
@@ -55,13 +56,6 @@ export interface SelectionReport {
 
 export function sScore(v: number, p0: number): number {
   return v + 100 * p0;
-}
-
-/** Bin index of P0 for edges [e0, e1, …, en]: [e_i, e_{i+1}), the last bin closed at e_n. */
-export function binOf(p0: number, edges: readonly number[]): number {
-  const n = edges.length - 1;
-  for (let i = 0; i < n - 1; i++) if (p0 < edges[i + 1]) return i;
-  return n - 1;
 }
 
 /** Quota per bin: perCategory split evenly, remainder to the lowest bins. */

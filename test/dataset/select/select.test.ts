@@ -1,7 +1,8 @@
 import { strict as assert } from "node:assert";
 import { test } from "node:test";
 import type { Category } from "../../../src/config.ts";
-import { binOf, binQuotas, selectPrompts, sScore, type Scored } from "../../../src/dataset/select/select.ts";
+import { binQuotas, selectPrompts, sScore, type Scored } from "../../../src/dataset/select/select.ts";
+import { binOf } from "../../../src/stats/bins.ts";
 import { promptId } from "../../../src/dataset/types.ts";
 import { createHash } from "node:crypto";
 

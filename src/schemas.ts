@@ -159,7 +159,8 @@ export const PatchRow = z.object({
   p_negative: z.coerce.number(),
   p_patched: z.coerce.number(),
   delta_p: z.coerce.number(),
-  flipped: z.coerce.number().int(),
+  /** 1 when the patched pass's argmax next token starts X and the unpatched one does not, or vice versa; not a greedy-answer flip. */
+  next_token_flip: z.coerce.number().int(),
 });
 export type PatchRow = z.infer<typeof PatchRow>;
 

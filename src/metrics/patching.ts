@@ -11,8 +11,8 @@
  * so the report can say which rule produced what.
  *
  * Rows: P_sem = Σ over the prefix-free S(X) sequences of exp(Σ_t logprob) (psem's own helper), for the
- * unpatched negative run and each patched (site, layer); ΔP = P_patched − P_negative. flipped = 1 when
- * patching changed whether the greedy next token is a first token of S(X) (in either direction).
+ * unpatched negative run and each patched (site, layer); ΔP = P_patched − P_negative. next_token_flip =
+ * 1 when patching changed whether the argmax next token is a first token of S(X) (in either direction).
  */
 import { quantileSorted } from "../stats/bootstrap.ts";
 import { Prng } from "../util/prng.ts";
@@ -107,7 +107,7 @@ export interface PatchRowKey {
 
 /**
  * Rows of one patched prompt. `psemOf(logprobs[continuation][t])` is P_sem over the continuations sent
- * (the prefix-free S(X)); `first` = S(X) first tokens for the flip test.
+ * (the prefix-free S(X)); `first` = S(X) first tokens for the next-token flip test.
  */
 export function patchRows(
   key: PatchRowKey,
@@ -131,11 +131,12 @@ export function patchRows(
         p_negative: pNeg,
         p_patched: p,
         delta_p: p - pNeg,
-        flipped: isX(r.argmax[i]) !== cleanX ? 1 : 0,
+        // Did the patched argmax next token change whether it starts X? Not a greedy-answer flip (no decoding).
+        next_token_flip: isX(r.argmax[i]) !== cleanX ? 1 : 0,
       });
     });
   }
   return rows;
 }
 
-export const PATCH_COLUMNS = ["prompt_id", "bin", "outcome", "site", "layer", "p_negative", "p_patched", "delta_p", "flipped"] as const;
+export const PATCH_COLUMNS = ["prompt_id", "bin", "outcome", "site", "layer", "p_negative", "p_patched", "delta_p", "next_token_flip"] as const;

@@ -146,8 +146,8 @@ function tablesSection(t: Tables): string {
   if (t.patching.by_band.length) {
     out.push(`<h3 id="t-patch">Activation patching by layer band (${t.patching.n_prompts} prompts, ${t.patching.n_layers} layers)</h3>`);
     out.push(
-      table(["site", "band", "layers", "mean ΔP", "flip rate"], t.patching.by_band.map((b) => [
-        b.site, b.band, b.layers.join("–"), ci(b.delta_p), ciPct(b.flip_rate),
+      table(["site", "band", "layers", "mean ΔP", "next-token flip rate"], t.patching.by_band.map((b) => [
+        b.site, b.band, b.layers.join("–"), ci(b.delta_p), ciPct(b.next_token_flip_rate),
       ])),
     );
   }

@@ -125,7 +125,7 @@ export function mechanisticTables(data: RunData, views: readonly PromptView[], b
 
   // ---- activation patching ----------------------------------------------------------------------
   const sites = ["resid", "attn"] as const;
-  const patchBands: { site: string; band: Band; layers: [number, number]; delta_p: Estimate; flip_rate: Estimate }[] = [];
+  const patchBands: { site: string; band: Band; layers: [number, number]; delta_p: Estimate; next_token_flip_rate: Estimate }[] = [];
   for (const site of sites)
     for (const band of BANDS) {
       const rows = data.patching.filter((r) => r.site === site && bandOf(r.layer, nLayers) === band);
@@ -134,7 +134,7 @@ export function mechanisticTables(data: RunData, views: readonly PromptView[], b
       patchBands.push({
         site, band, layers: bandRange(band, nLayers),
         delta_p: book.mean("patching.delta_p", `${site}.${band}`, per.map((rs) => mean(rs.map((r) => r.delta_p)))),
-        flip_rate: book.mean("patching.flip_rate", `${site}.${band}`, per.map((rs) => mean(rs.map((r) => r.flipped)))),
+        next_token_flip_rate: book.mean("patching.next_token_flip_rate", `${site}.${band}`, per.map((rs) => mean(rs.map((r) => r.next_token_flip)))),
       });
     }
   const patchLayer: { site: string; layer: number; delta_p: Estimate }[] = [];

@@ -49,7 +49,7 @@ test("when failures are fewer than successes then all of both are kept", () => {
   assert.deepEqual(s.items.map((c) => c.prompt_id).sort(), ["a", "b", "c"]);
 });
 
-test("when a patch result is turned into rows then delta and flips follow the definitions", () => {
+test("when a patch result is turned into rows then delta and next-token flips follow the definitions", () => {
   const sum = (lp: readonly (readonly number[])[]) => lp.reduce((s, seq) => s + Math.exp(seq.reduce((a, b) => a + b, 0)), 0);
   const item = {
     layers: [0, 1],
@@ -65,10 +65,10 @@ test("when a patch result is turned into rows then delta and flips follow the de
   assert.equal(r0.site, "resid");
   assert.ok(Math.abs(r0.p_negative - 0.3) < 1e-12);
   assert.ok(Math.abs(r0.delta_p - 0.1) < 1e-12);
-  assert.equal(r0.flipped, 0);
-  assert.equal(rows[1].flipped, 1);
+  assert.equal(r0.next_token_flip, 0);
+  assert.equal(rows[1].next_token_flip, 1);
   assert.ok(Math.abs(rows[1].p_patched - 0.2) < 1e-12);
-  assert.deepEqual(rows.slice(2).map((r) => [r.site, r.layer, r.flipped]), [["attn", 0, 0], ["attn", 1, 0]]);
+  assert.deepEqual(rows.slice(2).map((r) => [r.site, r.layer, r.next_token_flip]), [["attn", 0, 0], ["attn", 1, 0]]);
 });
 
 test("when the balanced subset is too small, minItems tops it up with the highest-P0 high-pressure prompts", () => {

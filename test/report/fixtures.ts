@@ -184,7 +184,7 @@ export function writeFixtureRun(root: string, opts: FixtureOptions = {}): string
           const pp = Math.max(0, Math.min(1, p1 + d));
           patch.push({
             prompt_id, bin: binOf(p0, EDGES), outcome, site, layer: l, p_negative: p1, p_patched: pp,
-            delta_p: pp - p1, flipped: late && site === "resid" && r.next() < 0.3 ? 1 : 0,
+            delta_p: pp - p1, next_token_flip: late && site === "resid" && r.next() < 0.3 ? 1 : 0,
           });
         }
       }

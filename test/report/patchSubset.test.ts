@@ -17,7 +17,7 @@ function view(i: number, p0: number, outcome: Outcome): PromptView {
   return { prompt_id: `p${String(i).padStart(2, "0")}`, category: "facts", target_word: "x", bin: 0, p0, p1: p0 / 2, delta: p0 / 2, rel: 0.5, logRatio: Math.LN2, outcome };
 }
 const rowsFor = (ids: readonly string[]): PatchRow[] =>
-  ids.map((prompt_id) => ({ prompt_id, bin: 0, outcome: "failure", site: "resid", layer: 0, p_negative: 0.1, p_patched: 0.2, delta_p: 0.1, flipped: 0 }));
+  ids.map((prompt_id) => ({ prompt_id, bin: 0, outcome: "failure", site: "resid", layer: 0, p_negative: 0.1, p_patched: 0.2, delta_p: 0.1, next_token_flip: 0 }));
 
 // 20 prompts, P0 0.05..1.0; every prompt with P0 ≥ 0.7 is a greedy failure (the small-model case).
 const allFail = Array.from({ length: 20 }, (_, i) => view(i, (i + 1) / 20, (i + 1) / 20 >= 0.7 ? "failure" : i % 2 ? "success" : "failure"));

@@ -125,7 +125,7 @@ export const AttentionRow = z.object({
 });
 export type AttentionRow = z.infer<typeof AttentionRow>;
 
-/** runs/logit_lens.csv: layer 0 = embeddings, layer ℓ = output of block ℓ-1. */
+/** runs/logit_lens.csv: layer ℓ = output of block ℓ (0..n_layers-1, as in every CSV); -1 = the embeddings, before block 0. */
 export const LogitLensRow = z.object({
   prompt_id: z.string(),
   condition: Condition,

@@ -82,10 +82,10 @@ export function mechanisticTables(data: RunData, views: readonly PromptView[], b
     });
   }
   lensSeries.sort((a, b) => a.condition.localeCompare(b.condition) || a.outcome.localeCompare(b.outcome) || a.layer - b.layer);
-  const lensLast = Math.max(-1, ...data.logitLens.map((r) => r.layer));
+  const lensLast = Math.max(-2, ...data.logitLens.map((r) => r.layer));
   const logitLens = {
-    layer_note: "layer 0 = embeddings, layer l = output of block l-1; mass of the first tokens of S(X) at the decision position",
-    n_layers_plus_embeddings: lensLast + 1,
+    layer_note: "layer l = output of block l (0..n_layers-1, as in every CSV), layer -1 = the embeddings, before block 0; mass of the first tokens of S(X) at the decision position",
+    n_layers_plus_embeddings: lensLast + 2,
     final_layer: lensSeries.filter((s) => s.layer === lensLast).map((s) => ({ condition: s.condition, outcome: s.outcome, mass: s.mass })),
     series: lensSeries,
   };

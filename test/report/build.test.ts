@@ -78,6 +78,17 @@ test("the fixture's built-in effects come out of the tables", () => {
   assert.ok(Math.abs(total - 1) < 0.06, String(total));
 });
 
+test("tables.json numbers lens and decomposition layers by block: embeddings -1, last block L-1", () => {
+  const lensLayers = tables.logit_lens.series.map((s: { layer: number }) => s.layer);
+  const decompLayers = tables.decomposition.series.map((s: { layer: number }) => s.layer);
+  assert.equal(Math.min(...lensLayers), -1);
+  assert.equal(Math.max(...lensLayers), 11);
+  assert.equal(Math.min(...decompLayers), 0);
+  assert.equal(Math.max(...decompLayers), 11);
+  assert.equal(tables.logit_lens.n_layers_plus_embeddings, 13);
+  assert.match(tables.logit_lens.layer_note, /layer -1 = the embeddings/);
+});
+
 test("same inputs and seed give byte-identical tables and bootstrap results", async () => {
   const again = makeFixtureRoot({ prompts: 60, layers: 12 });
   const s = await buildReport(cfgFor(again), { now: NOW });

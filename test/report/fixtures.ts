@@ -159,8 +159,8 @@ export function writeFixtureRun(root: string, opts: FixtureOptions = {}): string
         attention.push({ prompt_id, condition, outcome, scope: "head", layer: l, head: 0, iar: iar * j, nf, tmf, pi: tmf - nf });
       }
       const final = condition === "baseline" ? p0 : fail ? Math.max(p1, 0.4) : p1 * 0.5;
-      for (let l = 0; l <= nLayers; l++) {
-        const frac = l / nLayers;
+      for (let l = -1; l < nLayers; l++) {
+        const frac = (l + 1) / nLayers;
         const mass = Math.max(0, Math.min(1, final * frac ** 2 + 0.01 * r.next()));
         lens.push({ prompt_id, condition, outcome, layer: l, mass });
       }

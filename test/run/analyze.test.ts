@@ -36,9 +36,12 @@ test("when analyze runs after a run then all four CSVs have the expected rows", 
   }
   const lens = readCsv(p.logitLens, LogitLensRow);
   assert.equal(lens.length, 7 * 2 * 4);
-  // the mock's last lens layer is the model's own distribution: for the baseline (decision step 0,
-  // prompt only) the city's first token carries ≥ 0.85.
-  const last = lens.filter((r) => r.layer === 3 && r.condition === "baseline");
+  // one layer convention: -1 = embeddings, then blocks 0..2 of the 3-block mock, as in the decomposition
+  assert.deepEqual([...new Set(lens.map((r) => r.layer))].sort((a, b) => a - b), [-1, 0, 1, 2]);
+  // the mock's last lens layer (block L-1) is the model's own distribution: for the baseline (decision
+  // step 0, prompt only) the city's first token carries ≥ 0.85.
+  const last = lens.filter((r) => r.layer === 2 && r.condition === "baseline");
+  assert.ok(last.length > 0);
   assert.ok(last.every((r) => r.mass >= 0.85 && r.mass <= 1), JSON.stringify(last.map((r) => r.mass)));
   const dec = readCsv(p.decomp, DecompRow);
   assert.equal(dec.length, 7 * 2 * 3);

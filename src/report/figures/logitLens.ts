@@ -34,7 +34,7 @@ export function build(ctx: FigureContext): FigureSpec {
       marginBottom: 44,
       marginTop: 30,
       fx: { domain: outcomes, tickFormat: (o: string) => OUTCOME_LABEL[o], label: null, padding: 0.08 },
-      x: { label: "Layer (0 = embeddings) →", labelAnchor: "center", labelOffset: 36 },
+      x: { label: "Layer (output of block; −1 = embeddings) →", labelAnchor: "center", labelOffset: 36 },
       y: { grid: true, nice: true, labelAnchor: "center", labelOffset: 56, label: "P(next token starts X)", zero: true },
       marks: [
         Plot.frame({ stroke: "#dddddd" }),

@@ -47,7 +47,7 @@ bench-gpu:
 	$(PY) py-sidecar/bench/gpu_bench.py --max-batch-tokens 32768 --out bench-gpu.json
 
 pipeline:
-	node bin/sempress.mjs pipeline
+	@node bin/sempress.mjs pipeline
 
 clean:
 	rm -rf data/candidates data/validated data/logs runs assets/figures assets/tables.json assets/report.html assets/appendix_examples

@@ -4,8 +4,10 @@
  *   runs/logit_lens.csv          both conditions, S(X) first-token mass per layer at the decision position
  *   runs/ffn_attn_decomp.csv     both conditions, p_in / p_attn / p_out per layer
  *   runs/patching_results.csv    high-pressure subset, ΔP per layer for resid and attn patches
- * Outcome = greedy success (X absent) / failure (X present) in that condition; patching uses the
- * negative condition's outcome. Only prompts with a done marker in runs/progress.jsonl are analysed.
+ * Outcome = the prompt's greedy outcome under the negative prompt (success: X absent, failure: X
+ * present), shared by both conditions' rows, so that baseline and negative curves of one outcome group
+ * are the same prompts (figure 5's caption). Only prompts with a done marker in runs/progress.jsonl
+ * are analysed.
  * A different profile, model, prompt format, dataset file or config hash than the run's (run.json,
  * ./identity.ts) is refused before anything is read.
  */
@@ -130,7 +132,7 @@ export async function analyzeStage(cfg: Config, env: RunEnv, opts: AnalyzeOption
     conds.map((condition) => {
       const f = tracePath(paths.runs, rec.prompt_id, condition);
       if (!existsSync(f)) throw InputError.at(f, null, null, "trace file missing (re-run `sempress run --resume`)");
-      return { rec, condition, outcome: outcome.get(`${rec.prompt_id}|${condition}`)!, trace: loadTrace(f) };
+      return { rec, condition, outcome: outcome.get(`${rec.prompt_id}|negative`)!, trace: loadTrace(f) };
     });
   const dec = (ids: readonly number[]) => env.tokenizer.decode(ids, { skipSpecialTokens: false });
   /** S(X) token sequences after exactly these context ids (the context's text is their decode). */

@@ -13,7 +13,9 @@ import { connectRunEnv } from "../../src/run/connect.ts";
 import type { RunEnv } from "../../src/run/env.ts";
 import { runPaths } from "../../src/run/outputs.ts";
 import { runStage } from "../../src/run/runner.ts";
-import { PatchRow } from "../../src/schemas.ts";
+import { buildReport } from "../../src/report/build.ts";
+import { LogitLensRow, PatchRow } from "../../src/schemas.ts";
+import { readFileSync, writeFileSync } from "node:fs";
 import { readCsv } from "../../src/util/csv.ts";
 import { prompts } from "./fixtures.ts";
 import { needVenv } from "../fixtures/requirements.ts";
@@ -90,4 +92,26 @@ test("when run --limit 3 and analyze are done then every output file exists", { 
   assert.equal(patch.length, a.patch!.patched * 2 * h.n_layers);
   assert.ok(a.patch!.patched >= 1);
   for (const r of patch) assert.ok(Number.isFinite(r.delta_p) && r.p_patched >= 0 && r.p_patched <= 1 + 1e-6);
+});
+
+test("a report built from that real run labels both conditions of a prompt with its negative-prompt outcome", { skip: SKIP_PY }, async () => {
+  const p = runPaths(cfg);
+  assert.ok(existsSync(p.logitLens), "runs after the previous test");
+  // Make one prompt's two conditions disagree (a random model rarely says X), then re-run the lens.
+  const lines = readFileSync(p.detectionGreedy, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { prompt_id: string; condition: string; present: boolean });
+  const first = lines[0].prompt_id;
+  const neg = lines.find((d) => d.prompt_id === first && d.condition === "negative")!;
+  for (const d of lines) if (d.prompt_id === first && d.condition === "baseline") d.present = !neg.present;
+  writeFileSync(p.detectionGreedy, lines.map((d) => JSON.stringify(d)).join("\n") + "\n");
+  await analyzeStage(cfg, env!, { prompts: prompts(3), only: ["lens"] });
+  const greedy = lines;
+  const negOutcome = new Map(greedy.filter((d) => d.condition === "negative").map((d) => [d.prompt_id, d.present ? "failure" : "success"]));
+  const lens = readCsv(p.logitLens, LogitLensRow);
+  assert.ok(lens.some((r) => r.condition === "baseline"));
+  for (const r of lens) assert.equal(r.outcome, negOutcome.get(r.prompt_id), `${r.prompt_id} ${r.condition}`);
+  const built = await buildReport({ ...cfg, analysis: { ...cfg.analysis, bootstrapB: 20 } });
+  const tables = JSON.parse(readFileSync(built.tables, "utf8")) as { meta: { header: { model_id: string } }; dataset: { n_prompts: number } };
+  assert.equal(tables.dataset.n_prompts, 3);
+  assert.equal(tables.meta.header.model_id, "random:py-sidecar/configs/qwen2-tiny.json");
+  assert.ok(readFileSync(built.report, "utf8").includes("both conditions of a prompt share its outcome label"));
 });

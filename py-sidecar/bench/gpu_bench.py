@@ -30,7 +30,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sempress_sidecar import loading  # noqa: E402
-from sempress_sidecar.mechanistic import op_patch  # noqa: E402
+from sempress_sidecar.patching import op_patch  # noqa: E402
 from sempress_sidecar.ops_forward import op_generate, op_score, op_trace  # noqa: E402
 from sempress_sidecar.protocol import ARG_PARSERS  # noqa: E402
 

@@ -25,7 +25,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sempress_sidecar import mechanistic as mech  # noqa: E402
+from sempress_sidecar import patching as mech  # noqa: E402
 
 
 def tiny_ctx(n_layers: int = 4, max_batch_tokens: int = 4096) -> Any:

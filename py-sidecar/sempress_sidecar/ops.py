@@ -37,17 +37,17 @@ def op_shutdown(ctx: ModelContext, args: dict) -> dict:
     return {}  # the server loop exits after replying
 
 
-def _mechanistic(name: str) -> OpFn:
-    """Resolve ``sempress_sidecar.mechanistic.<name>`` at call time, so the server runs without it."""
+def _lazy(module: str, name: str) -> OpFn:
+    """Resolve ``sempress_sidecar.<module>.<name>`` at call time, so the server runs without it."""
 
     def call(ctx: ModelContext, args: dict) -> dict:
         try:
-            mod = importlib.import_module("sempress_sidecar.mechanistic")
+            mod = importlib.import_module(f"sempress_sidecar.{module}")
         except ImportError as e:
             raise ModelError(f"mechanistic ops are not available: {e}") from e
         fn = getattr(mod, name, None)
         if fn is None:
-            raise ModelError(f"sempress_sidecar.mechanistic has no {name}")
+            raise ModelError(f"sempress_sidecar.{module} has no {name}")
         return fn(ctx, args)
 
     call.__name__ = name
@@ -62,9 +62,9 @@ WHITELIST: dict[str, OpFn] = {
     "score": op_score,
     "generate": op_generate,
     "trace": op_trace,
-    "logit_lens": _mechanistic("op_logit_lens"),
-    "decompose": _mechanistic("op_decompose"),
-    "patch": _mechanistic("op_patch"),
+    "logit_lens": _lazy("mechanistic", "op_logit_lens"),
+    "decompose": _lazy("mechanistic", "op_decompose"),
+    "patch": _lazy("patching", "op_patch"),
     "set_seed": op_set_seed,
     "echo": op_echo,
     "shutdown": op_shutdown,

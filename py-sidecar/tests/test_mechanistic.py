@@ -14,7 +14,8 @@ from transformers import Qwen2Config, Qwen2ForCausalLM
 
 from sempress_sidecar.context import ModelContext
 from sempress_sidecar.hooks import hook_name, hooks, parse_hook_name
-from sempress_sidecar.mechanistic import chunk_by_tokens, op_decompose, op_logit_lens, op_patch
+from sempress_sidecar.mechanistic import chunk_by_tokens, op_decompose, op_logit_lens
+from sempress_sidecar.patching import op_patch
 from sempress_sidecar.protocol import BadArgs
 
 N_LAYERS = 4

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from sempress_sidecar import mechanistic as mech
-from sempress_sidecar.mechanistic import op_patch
+from sempress_sidecar import patching as mech
+from sempress_sidecar.patching import op_patch
 from test_mechanistic import make_tiny_ctx, max_diff_nested, rand_ids
 
 SITES = ["resid", "attn"]

@@ -1,12 +1,10 @@
 """Invariants of the hooks and the mechanistic ops (logit lens, decomposition, patching).
 
 Runs on a tiny random Qwen2 built from a config (no download); the embedded default model repeats the
-key invariants under the ``embedded`` marker (slow; deselect with -m 'not embedded').
+key invariants in test_mechanistic_embedded.py (slow; deselect with -m 'not embedded').
 """
 from __future__ import annotations
 
-import math
-import os
 
 import pytest
 import torch
@@ -392,43 +390,3 @@ def test_patch_result_crosses_the_wire_as_plain_msgpack(tiny_server):
     assert len(res["patched"]["resid"]["argmax"]) == 2 and res["layers"][0] == 0
     bad = tiny_server.call("logit_lens", {"items": [{"ids": [1], "position": 3, "token_ids": []}]})
     assert not bad["ok"] and bad["error"]["code"] == "bad_args"
-
-
-# ---------------------------------------------------------------- the embedded default model
-
-@pytest.fixture(scope="module")
-def embedded_ctx():
-    from sempress_sidecar.loading import build_context
-
-    try:
-        return build_context("default")
-    except Exception as e:  # the embedded model is not installed on this machine
-        pytest.skip(f"embedded model unavailable: {e}")
-
-
-@pytest.mark.embedded
-def test_embedded_model_invariants(embedded_ctx):
-    ctx = embedded_ctx
-    ids = ctx.tokenizer("Answer with exactly one English word.\nQuestion: The capital of France is ____.\nAnswer:")["input_ids"]
-    L = ctx.n_layers
-    toks = ctx.tokenizer(" Paris")["input_ids"][:1] + [0, 1]
-    lens = op_logit_lens(ctx, {"items": [{"ids": ids, "position": -1, "token_ids": list(range(_vocab(ctx)))}]})["probs"][0]
-    own = model_next_logprobs(ctx, ids).exp()
-    assert max_diff(lens[L], own.tolist()) < 1e-5
-    dec = op_decompose(ctx, {"items": [{"ids": ids, "position": -1, "token_ids": toks}]})["probs"][0]
-    for l in range(L - 1):
-        assert max_diff(dec[l][2], dec[l + 1][0]) < 1e-5
-    neg = ctx.tokenizer("Answer with exactly one English word.\nDo not use the word \"Paris\" anywhere in your answer.\nQuestion: The capital of France is ____.\nAnswer:")["input_ids"]
-    item = {"source": ids, "target": neg, "continuations": [toks[:1]], "layers": [L - 1]}
-    self_item = {"source": neg, "target": neg, "continuations": [toks[:1]], "layers": [0, L - 1]}
-    res, same = op_patch(ctx, {"items": [item, self_item], "sites": ["resid", "attn"]})["items"]
-    assert abs(res["patched"]["resid"]["logprobs"][0][0][0] - math.log(float(own[toks[0]]))) < 1e-4
-    assert res["patched"]["resid"]["argmax"][0] == int(own.argmax())
-    for site in ("resid", "attn"):
-        for l in range(2):
-            assert max_diff_nested(same["patched"][site]["logprobs"][l], same["clean"]["logprobs"]) < 1e-4
-    assert math.isfinite(res["clean"]["logprobs"][0][0])
-
-
-def _vocab(ctx) -> int:
-    return int(ctx.unembed().weight.shape[0])

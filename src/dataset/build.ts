@@ -12,6 +12,7 @@ import { log } from "../log.ts";
 import type { SplitLimits } from "./batch/files.ts";
 import { Ledger } from "./batch/ledger.ts";
 import { OpenAIBatchProvider } from "./llm/openai.ts";
+import { DEMO_SOURCE } from "./demo.ts";
 import type { BatchProvider } from "./llm/provider.ts";
 import { ReplayProvider } from "./llm/replay.ts";
 import { readManifest, writeManifest, type Manifest } from "./manifest.ts";
@@ -70,7 +71,7 @@ export function makeProvider(cfg: Config): BatchProvider {
 }
 
 function generatedSource(p: BatchProvider): string {
-  if (p instanceof ReplayProvider) return p.isDemo ? "replay_demo" : "replay";
+  if (p instanceof ReplayProvider) return p.isDemo ? DEMO_SOURCE : "replay";
   return p.name === "openai" ? "llm" : p.name;
 }
 

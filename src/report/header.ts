@@ -8,6 +8,7 @@
  * Demo provenance (src/dataset/llm): candidates generated from the bundled hand-written replies have
  * `source` "replay_demo"; validation replies made by the demo rule say "DEMO RULE" in `comments`.
  */
+import { isDemoGenerated, isDemoJudged, reportSaysDemo } from "../dataset/demo.ts";
 import type { PromptRecord } from "../schemas.ts";
 import type { RunData } from "./load.ts";
 
@@ -39,8 +40,6 @@ export interface ReportHeader {
   not_recorded: string[];
 }
 
-const DEMO_SOURCE = "replay_demo";
-const DEMO_RULE_MARK = /\bDEMO RULE\b/;
 
 /** obj.a.b.c when every step is an object, else undefined. */
 function pick(obj: unknown, path: readonly string[]): unknown {
@@ -59,8 +58,8 @@ export function demoProvenance(prompts: readonly PromptRecord[], runIds: Readonl
   const mine = prompts.filter((p) => runIds.has(p.prompt_id));
   const set = mine.length ? mine : prompts;
   return {
-    generated: set.filter((p) => p.source === DEMO_SOURCE).length,
-    judged_by_rule: set.filter((p) => DEMO_RULE_MARK.test(p.validation.comments)).length,
+    generated: set.filter(isDemoGenerated).length,
+    judged_by_rule: set.filter(isDemoJudged).length,
     of: set.length,
   };
 }
@@ -93,7 +92,7 @@ export function reportHeader(data: RunData): ReportHeader {
 
   const demo = demoProvenance(data.prompts, new Set(data.psem.map((r) => r.prompt_id)));
   const recordedDemo =
-    pick(run, ["dataset", "demo"]) === true || pick(run, ["llm_provider"]) === "demo" || pick(ds, ["demo"]) === true || pick(ds, ["llm", "demo"]) === true;
+    pick(run, ["dataset", "demo"]) === true || pick(run, ["llm_provider"]) === "demo" || reportSaysDemo(ds);
   const anyDemo = recordedDemo || demo.generated > 0 || demo.judged_by_rule > 0;
   // The build's own record first: the run's config names the provider it *would* use, not the one that built the dataset.
   const provider = str(pick(ds, ["llm", "provider"])) ?? str(pick(run, ["llm_provider"])) ?? str(pick(ds, ["provider"]));
@@ -101,7 +100,7 @@ export function reportHeader(data: RunData): ReportHeader {
   const llmProvider = anyDemo && provider !== "openai" ? "demo" : (provider ?? UNKNOWN);
   const replayDir = str(pick(ds, ["replay_dir"])) ?? str(pick(ds, ["llm", "replay_dir"]));
   if (!replayDir && provider === "replay" && !anyDemo) missing.push(`${DS} → replay_dir (the replay directory the build read)`);
-  const demoRecorded = [pick(run, ["dataset", "demo"]), pick(ds, ["demo"]), pick(ds, ["llm", "demo"])].some((v) => typeof v === "boolean");
+  const demoRecorded = [pick(run, ["dataset", "demo"]), pick(ds, ["llm", "demo"])].some((v) => typeof v === "boolean");
   if (provider !== "openai" && provider !== "demo" && !demoRecorded) missing.push(`${RUN} → dataset.demo (true when the dataset came from the labelled demo set)`);
 
   return {

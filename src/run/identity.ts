@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, renameSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { firstConfigDifference, hashedConfig, runConfigHash, RUN_HASH_EXCLUDED, type Config } from "../config.ts";
+import { isDemoGenerated, isDemoJudged, reportSaysDemo } from "../dataset/demo.ts";
 import { ConfigError } from "../errors.ts";
 import type { PromptRecord } from "../schemas.ts";
 
@@ -20,7 +21,7 @@ export interface DatasetFacts {
   sha256: string;
   /**
    * True when any prompt came from the labelled demo replies (source `replay_demo`, or a validation
-   * reply from the DEMO RULE), or the dataset's report.json says `demo` (or `_demo`, `llm.demo`).
+   * reply from the DEMO RULE), or the dataset's report.json says `llm.demo` (src/dataset/demo.ts).
    */
   demo: boolean;
 }
@@ -53,23 +54,22 @@ function sha256(data: string | Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
-function reportSaysDemo(promptsFile: string): boolean {
+function datasetReportSaysDemo(promptsFile: string): boolean {
   const report = join(dirname(promptsFile), "report.json");
   if (!existsSync(report)) return false;
   try {
-    const r = JSON.parse(readFileSync(report, "utf8")) as Record<string, unknown>;
-    return r.demo === true || r._demo === true || (r.llm as { demo?: unknown } | undefined)?.demo === true;
+    return reportSaysDemo(JSON.parse(readFileSync(report, "utf8")));
   } catch {
     return false;
   }
 }
 
 export function datasetFacts(promptsFile: string | null | undefined, prompts: readonly PromptRecord[]): DatasetFacts {
-  const demo = prompts.some((p) => p.source === "replay_demo" || p.validation.comments.includes("DEMO RULE"));
+  const demo = prompts.some((p) => isDemoGenerated(p) || isDemoJudged(p));
   if (!promptsFile) {
     return { path: null, sha256: sha256(prompts.map((p) => JSON.stringify(p) + "\n").join("")), demo };
   }
-  return { path: resolve(promptsFile), sha256: sha256(readFileSync(promptsFile)), demo: demo || reportSaysDemo(promptsFile) };
+  return { path: resolve(promptsFile), sha256: sha256(readFileSync(promptsFile)), demo: demo || datasetReportSaysDemo(promptsFile) };
 }
 
 export function runIdentity(cfg: Config, dataset: DatasetFacts, modelId: string | null): RunIdentity {

@@ -10,7 +10,8 @@ import numpy as np
 import torch
 
 from .context import ModelContext
-from .ops_forward import op_generate, op_score, op_trace
+from .ops_forward import op_generate, op_score
+from .trace import op_trace
 from .ops_text import op_chat_template, op_decode, op_hello, op_tokenize
 from .protocol import ModelError
 

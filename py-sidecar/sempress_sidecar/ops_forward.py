@@ -1,4 +1,4 @@
-"""Forward-pass ops: score (shared-prefix teacher forcing), generate (own batched decode loop), trace."""
+"""Forward-pass ops: score (shared-prefix teacher forcing) and generate (own batched decode loop); trace is in trace.py."""
 from __future__ import annotations
 
 from typing import Any
@@ -10,7 +10,6 @@ import torch
 from .batching import check_ids, chunks_by_cost, left_pad, right_pad, select_cache
 from .context import ModelContext
 from .ops_text import eos_ids, pad_id, vocab_size
-from .tensors import encode_tensor
 
 
 def _cache_kw(ctx: ModelContext) -> str:
@@ -238,36 +237,3 @@ def op_generate(ctx: ModelContext, args: dict) -> dict:
     seqs = generate_ids(ctx, args["prompts"], args["max_new_tokens"], args["do_sample"], args["temperature"],
                         args["top_p"], args["n"], args["seeds"])
     return {"sequences": seqs}
-
-
-# ---------------------------------------------------------------- trace
-
-def op_trace(ctx: ModelContext, args: dict) -> dict:
-    prompts = args["prompts"]
-    check_ids(prompts, vocab_size(ctx), "args.prompts")
-    gen = generate_ids(ctx, prompts, args["max_new_tokens"], do_sample=False)
-    full = args["mode"] == "full"
-    out_dtype = torch.float32 if ctx.device.type == "cpu" else ctx.dtype
-    items = []
-    with torch.inference_mode(), ctx.eager():
-        for i, p in enumerate(prompts):  # one sequence per pass: attentions are [L, heads, seq, seq] each
-            g = gen[i][0]
-            seq = list(p) + g[:-1]
-            ids = torch.tensor([seq], dtype=torch.long, device=ctx.device)
-            res = _forward(ctx, input_ids=ids, output_hidden_states=True, output_attentions=True, use_cache=False)
-            hs = torch.stack([h[0].to("cpu") for h in res.hidden_states])  # [L+1, seq, H]
-            at = torch.stack([a[0].to("cpu") for a in res.attentions])  # [L, heads, seq, seq]
-            if full:
-                hidden, attn = hs, at
-            else:
-                q = torch.arange(len(p) - 1, len(p) - 1 + len(g))
-                hidden = hs.index_select(1, q).transpose(0, 1)  # [steps, L+1, H]
-                attn = at.index_select(2, q).permute(2, 0, 1, 3)  # [steps, L, heads, seq]
-            items.append({
-                "generated": g,
-                "prompt_len": len(p),
-                "hidden": encode_tensor(hidden.to(out_dtype)),
-                "attentions": encode_tensor(attn.to(out_dtype)),
-            })
-            del res, hs, at
-    return {"items": items}

@@ -183,14 +183,10 @@ def _top_p(v: Any, path: str) -> float:
 
 
 def parse_trace(args: dict) -> dict:
-    mode = _get(args, "mode", _str, "rows")
-    if mode not in ("rows", "full"):
-        raise BadArgs('args.mode must be "rows" or "full"')
-    return {
-        "prompts": _get(args, "prompts", lambda v, p: _ids_list(v, p, 1)),
-        "max_new_tokens": _get(args, "max_new_tokens", _pos_int),
-        "mode": mode,
-    }
+    mode = _get(args, "mode", _str, "decision")
+    if mode not in ("decision", "full"):
+        raise BadArgs('args.mode must be "decision" or "full"')
+    return {"sequences": _get(args, "sequences", lambda v, p: _ids_list(v, p, 1)), "mode": mode}
 
 
 def parse_lens_items(args: dict) -> dict:

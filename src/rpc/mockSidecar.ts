@@ -75,7 +75,7 @@ export class MockSidecar extends SidecarBase {
       case "generate":
         return { sequences: a.prompts.map((p: number[], i: number) => this.generateOne(p, a, a.seeds?.[i])) };
       case "trace":
-        return { items: a.prompts.map((p: number[]) => this.traceOne(p, a.max_new_tokens, a.mode)) };
+        return { items: a.sequences.map((s: number[]) => this.traceOne(s, a.mode)) };
       case "logit_lens":
         return {
           probs: a.items.map((it: Args) => {
@@ -140,34 +140,21 @@ export class MockSidecar extends SidecarBase {
     return encodeTensor({ data: values, shape });
   }
 
-  private traceOne(prompt: number[], maxNew: number, mode: "rows" | "full") {
+  /** decision: the last query's attention rows [L, heads, seq]; full: every row and hidden states. */
+  private traceOne(ids: number[], mode: "decision" | "full") {
     const m = this.model;
-    const generated = m.continue(prompt, maxNew, null);
-    const ids = [...prompt, ...generated];
     const seq = ids.length;
     const [L, Hd, H] = [m.nLayers, m.nHeads, m.hiddenSize];
-    const positions = mode === "rows" ? generated.map((_, s) => prompt.length - 1 + s) : ids.map((_, i) => i);
+    const positions = mode === "decision" ? [seq - 1] : ids.map((_, i) => i);
     const P = positions.length;
-    const hidden = new Float32Array(P * (L + 1) * H);
     const attn = new Float32Array(L * Hd * P * seq);
     positions.forEach((pos, r) => {
-      for (let l = 0; l <= L; l++) {
-        for (let k = 0; k < H; k++) {
-          const o = mode === "rows" ? (r * (L + 1) + l) * H + k : (l * P + r) * H + k;
-          hidden[o] = m.hidden(ids, pos, l, k);
-        }
-      }
-      for (let l = 0; l < L; l++) {
-        for (let h = 0; h < Hd; h++) {
-          const row = m.attentionRow(ids, l, h, pos);
-          const base = mode === "rows" ? ((r * L + l) * Hd + h) * seq : ((l * Hd + h) * P + r) * seq;
-          attn.set(row, base);
-        }
-      }
+      for (let l = 0; l < L; l++) for (let h = 0; h < Hd; h++) attn.set(m.attentionRow(ids, l, h, pos), ((l * Hd + h) * P + r) * seq);
     });
-    const hShape = mode === "rows" ? [P, L + 1, H] : [L + 1, P, H];
-    const aShape = mode === "rows" ? [P, L, Hd, seq] : [L, Hd, P, seq];
-    return { generated, prompt_len: prompt.length, hidden: this.tensor(hidden, hShape), attentions: this.tensor(attn, aShape) };
+    if (mode === "decision") return { attentions: this.tensor(attn, [L, Hd, seq]), hidden: null };
+    const hidden = new Float32Array((L + 1) * seq * H);
+    for (let l = 0; l <= L; l++) for (let p = 0; p < seq; p++) for (let k = 0; k < H; k++) hidden[(l * seq + p) * H + k] = m.hidden(ids, p, l, k);
+    return { attentions: this.tensor(attn, [L, Hd, seq, seq]), hidden: this.tensor(hidden, [L + 1, seq, H]) };
   }
 
   private patchOne(it: Args, sites: ("resid" | "attn")[]) {

@@ -91,8 +91,9 @@ export abstract class SidecarBase implements Sidecar {
     return out;
   }
 
-  async trace(prompts: number[][], maxNewTokens: number, mode: "rows" | "full" = "rows", opts?: CallOpts): Promise<OpResult<"trace">["items"]> {
-    return (await this.call("trace", { prompts, max_new_tokens: maxNewTokens, mode }, opts)).items;
+  /** Attention (and, in full mode, hidden states) of each sequence; see protocol.ts TraceArgs. */
+  async trace(sequences: number[][], mode: "decision" | "full" = "decision", opts?: CallOpts): Promise<OpResult<"trace">["items"]> {
+    return (await this.call("trace", { sequences, mode }, opts)).items;
   }
 
   /** probs[item][layer][k], layer 0..n_layers; chunked by ids length. */

@@ -139,22 +139,20 @@ export const GenerateArgs = z.object({
 export const GenerateResult = z.object({ sequences: z.array(z.array(Ids)) });
 
 /**
- * Greedy generation, then one teacher-forced eager pass over prompt+generated to capture activations.
- * mode "rows": for each generation step s (query position prompt_len-1+s) hidden states of every layer
- * and that query's attention row. mode "full": every position.
+ * One teacher-forced eager pass over each sequence (batched, left padding), capturing only what analyses
+ * declared. mode "decision": the attention row of the sequence's last position (run sends the prompt
+ * plus the greedy tokens before the decision step, so that query is the decision step's).
+ * mode "full" (`--trace full`): every position, and hidden states of every layer.
  */
 export const TraceArgs = z.object({
-  prompts: z.array(Ids.min(1)),
-  max_new_tokens: z.number().int().positive(),
-  mode: z.enum(["rows", "full"]).default("rows"),
+  sequences: z.array(Ids.min(1)),
+  mode: z.enum(["decision", "full"]).default("decision"),
 });
 export const TraceItem = z.object({
-  generated: Ids,
-  prompt_len: z.number().int(),
-  /** rows: [steps, n_layers+1, hidden]; full: [n_layers+1, seq, hidden]. Index 0 = embeddings. */
-  hidden: TensorBytes,
-  /** rows: [steps, n_layers, n_heads, seq] (row s is zero beyond prompt_len+s); full: [n_layers, n_heads, seq, seq]. */
+  /** decision: [n_layers, n_heads, seq], the last query's row; full: [n_layers, n_heads, seq, seq]. */
   attentions: TensorBytes,
+  /** full only: [n_layers+1, seq, hidden], index 0 = embeddings; null in decision mode. */
+  hidden: TensorBytes.nullable(),
 });
 export const TraceResult = z.object({ items: z.array(TraceItem) });
 

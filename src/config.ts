@@ -45,7 +45,8 @@ export const ConfigSchema = z.object({
     sampleMaxNewTokens: z.number().int().positive(),
     temperature: z.number().positive(),
     topP: z.number().gt(0).lte(1),
-    traceMode: z.enum(["rows", "full"]),
+    /** decision: attention rows at the decision step (what analyses read); full: every position and hidden states. */
+    traceMode: z.enum(["decision", "full"]),
   }),
   dataset: z.object({
     poolSizes: z.object({
@@ -67,13 +68,26 @@ export const ConfigSchema = z.object({
     naturalnessMin: z.number(),
   }),
   llm: z.object({
-    provider: z.enum(["openai", "replay"]),
+    /** openai: Batch API; chat: any OpenAI-compatible Chat Completions endpoint; replay: recorded outputs. */
+    provider: z.enum(["openai", "replay", "chat"]),
     replayDir: z.string().nullable(),
     model: z.string(),
     maxOutputTokens: z.number().int().positive(),
     baseURL: z.string().nullable(),
     pollIntervalMs: z.number().int().positive(),
     pollMaxIntervalMs: z.number().int().positive(),
+    /** How hard the chat provider pushes its endpoint; never changes a reply, so out of every hash. */
+    chat: z.object({
+      /** Requests in flight at once (`--llm-concurrency`). */
+      concurrency: z.number().int().positive(),
+      /** Per-attempt client timeout; a slow reply past it is retried. */
+      timeoutMs: z.number().int().positive(),
+      /** Retries per request on 429, 5xx, timeouts and dropped connections before the build stops. */
+      maxRetries: z.number().int().nonnegative(),
+      /** Backoff doubles from retryBaseMs up to retryMaxMs (jittered) unless the server sends Retry-After. */
+      retryBaseMs: z.number().int().positive(),
+      retryMaxMs: z.number().int().positive(),
+    }),
   }),
   wikidata: z.object({ endpoint: z.string().url() }),
   analysis: z.object({
@@ -106,7 +120,7 @@ const BASE: Config = {
     sampleMaxNewTokens: 10,
     temperature: 1.0,
     topP: 0.9,
-    traceMode: "rows",
+    traceMode: "decision",
   },
   dataset: {
     poolSizes: { idioms: 1000, facts: 1000, commonsense: 1000, creative: 1800, ood: 1800 },
@@ -128,6 +142,7 @@ const BASE: Config = {
     baseURL: null,
     pollIntervalMs: 5_000,
     pollMaxIntervalMs: 60_000,
+    chat: { concurrency: 8, timeoutMs: 600_000, maxRetries: 8, retryBaseMs: 1_000, retryMaxMs: 60_000 },
   },
   wikidata: { endpoint: "https://query.wikidata.org/sparql" },
   analysis: {
@@ -186,12 +201,13 @@ export function envOverrides(env: NodeJS.ProcessEnv): DeepPartial<Config> {
   return o as DeepPartial<Config>;
 }
 
-/** `openai` or `replay:DIR`. */
+/** `openai`, `chat` or `replay:DIR`. */
 export function parseLlm(spec: string): DeepPartial<Config["llm"]> {
   if (spec === "openai") return { provider: "openai" };
+  if (spec === "chat") return { provider: "chat" };
   if (spec.startsWith("replay:")) return { provider: "replay", replayDir: spec.slice("replay:".length) };
   if (spec === "replay") return { provider: "replay" };
-  throw new ConfigError(`--llm: expected "openai" or "replay:DIR", got "${spec}"`);
+  throw new ConfigError(`--llm: expected "openai", "chat" or "replay:DIR", got "${spec}"`);
 }
 
 /**
@@ -271,6 +287,7 @@ export const HASH_EXCLUDED = [
   "sidecar.requestTimeoutMs",
   "llm.pollIntervalMs",
   "llm.pollMaxIntervalMs",
+  "llm.chat",
 ] as const;
 
 /**

@@ -24,7 +24,7 @@ def test_defaults_are_filled_like_the_zod_schemas():
     assert P.parse_chat_template({"texts": []})["system"] is None
     g = P.parse_generate({"prompts": [[1]], "max_new_tokens": 2, "do_sample": False})
     assert (g["temperature"], g["top_p"], g["n"], g["seeds"]) == (1.0, 1.0, 1, None)
-    assert P.parse_trace({"prompts": [[1]], "max_new_tokens": 1})["mode"] == "rows"
+    assert P.parse_trace({"sequences": [[1]]})["mode"] == "decision"
     assert P.parse_lens_items({"items": [{"ids": [1], "token_ids": []}]})["items"][0]["position"] == -1
     assert P.parse_patch({"items": []})["sites"] == ["resid", "attn"]
 
@@ -41,7 +41,7 @@ def test_defaults_are_filled_like_the_zod_schemas():
     (P.parse_generate, {"prompts": [[1]], "max_new_tokens": 1, "do_sample": True, "top_p": 1.5}, "top_p"),
     (P.parse_generate, {"prompts": [[1]], "max_new_tokens": 1, "do_sample": True, "temperature": 0}, "temperature"),
     (P.parse_generate, {"prompts": [[1], [2]], "max_new_tokens": 1, "do_sample": True, "seeds": [1]}, "seeds"),
-    (P.parse_trace, {"prompts": [[1]], "max_new_tokens": 1, "mode": "some"}, "mode"),
+    (P.parse_trace, {"sequences": [[1]], "mode": "some"}, "mode"),
     (P.parse_patch, {"items": [], "sites": ["mlp"]}, "sites"),
     (P.parse_set_seed, {"seed": 1.5}, "seed"),
     (P.parse_echo, {"tensor": "not bytes"}, "tensor"),

@@ -2,40 +2,42 @@ import torch
 
 from sempress_sidecar.tensors import decode_tensor
 
-PROMPTS = [[3838, 374, 279, 6722], [785, 6722, 315, 9625, 374, 12095, 13]]
-STEPS = 4
+SEQS = [[3838, 374, 279, 6722], [785, 6722, 315, 9625, 374, 12095, 13], [785, 6722, 315]]
 
 
-def test_rows_mode_shapes_and_attention_rows_sum_to_one(tiny_ctx, ops):
-    res = ops(tiny_ctx, "trace", prompts=PROMPTS, max_new_tokens=STEPS)["items"]
-    greedy = ops(tiny_ctx, "generate", prompts=PROMPTS, max_new_tokens=STEPS, do_sample=False)["sequences"]
-    L, H, heads = tiny_ctx.n_layers, 64, 4
-    for p, item, g in zip(PROMPTS, res, greedy):
-        steps = len(item["generated"])
-        seq = len(p) + steps - 1
-        assert item["generated"] == g[0] and item["prompt_len"] == len(p)
-        hid, att = decode_tensor(item["hidden"]), decode_tensor(item["attentions"])
-        assert hid.dtype == torch.float32 and tuple(hid.shape) == (steps, L + 1, H)
-        assert tuple(att.shape) == (steps, L, heads, seq)
-        for s in range(steps):
-            row = att[s]
-            assert torch.allclose(row[..., : len(p) + s].sum(-1), torch.ones(L, heads), atol=1e-5)
-            assert torch.all(row[..., len(p) + s:] == 0)
+def _rows(ctx, ops, seqs, mode="decision"):
+    return ops(ctx, "trace", sequences=seqs, mode=mode)["items"]
 
 
-def test_full_mode_holds_the_rows_of_rows_mode(tiny_ctx, ops):
-    rows = ops(tiny_ctx, "trace", prompts=PROMPTS[:1], max_new_tokens=STEPS)["items"][0]
-    full = ops(tiny_ctx, "trace", prompts=PROMPTS[:1], max_new_tokens=STEPS, mode="full")["items"][0]
-    p = len(PROMPTS[0])
-    steps = len(full["generated"])
-    fh, fa = decode_tensor(full["hidden"]), decode_tensor(full["attentions"])
-    assert tuple(fh.shape) == (tiny_ctx.n_layers + 1, p + steps - 1, 64)
-    assert tuple(fa.shape) == (tiny_ctx.n_layers, 4, p + steps - 1, p + steps - 1)
-    rh, ra = decode_tensor(rows["hidden"]), decode_tensor(rows["attentions"])
-    assert torch.allclose(rh[1], fh[:, p, :], atol=1e-5)
-    assert torch.allclose(ra[2], fa[:, :, p + 1, :], atol=1e-6)
+def test_decision_mode_returns_the_last_query_row_per_layer_and_head(tiny_ctx, ops):
+    L, heads = tiny_ctx.n_layers, 4
+    for s, item in zip(SEQS, _rows(tiny_ctx, ops, SEQS)):
+        att = decode_tensor(item["attentions"])
+        assert item["hidden"] is None
+        assert att.dtype == torch.float32 and tuple(att.shape) == (L, heads, len(s))
+        assert torch.allclose(att.sum(-1), torch.ones(L, heads), atol=1e-5)
+
+
+def test_batched_rows_equal_one_sequence_at_a_time(tiny_ctx, ops):
+    batched = _rows(tiny_ctx, ops, SEQS)
+    for s, item in zip(SEQS, batched):
+        alone = _rows(tiny_ctx, ops, [s])[0]
+        assert torch.allclose(decode_tensor(item["attentions"]), decode_tensor(alone["attentions"]), atol=1e-5)  # fp32 GEMM blocking differs with batch shape
+
+
+def test_the_decision_row_is_the_same_row_of_the_longer_teacher_forced_pass(tiny_ctx, ops):
+    # What the run used to store: row q of one unpadded pass over prompt + greedy[:-1]. Causal attention
+    # makes it the last row of the pass over the first q+1 tokens, which is what decision mode computes.
+    full = _rows(tiny_ctx, ops, SEQS[1:2], mode="full")[0]
+    fa, fh = decode_tensor(full["attentions"]), decode_tensor(full["hidden"])
+    n = len(SEQS[1])
+    assert tuple(fa.shape) == (tiny_ctx.n_layers, 4, n, n)
+    assert tuple(fh.shape) == (tiny_ctx.n_layers + 1, n, 64)
+    for q in (2, 4, n - 1):
+        row = decode_tensor(_rows(tiny_ctx, ops, [SEQS[1][: q + 1], SEQS[0]])[0]["attentions"])
+        assert torch.allclose(row, fa[:, :, q, : q + 1], atol=1e-5)
 
 
 def test_trace_restores_the_fast_attention_implementation(tiny_ctx, ops):
-    ops(tiny_ctx, "trace", prompts=PROMPTS[:1], max_new_tokens=1)
+    _rows(tiny_ctx, ops, SEQS[:1])
     assert tiny_ctx.model.config._attn_implementation == tiny_ctx.base_attn != "eager"

@@ -15,7 +15,7 @@ export interface ConfigFlags {
   model?: string;
   promptFormat?: "raw" | "chat";
   llm?: string;
-  trace?: "rows" | "full";
+  trace?: "decision" | "full";
   /** `--trust-remote-code`: let a hub model run its own Python code (config model.trustRemoteCode). */
   trustRemoteCode?: boolean;
 }

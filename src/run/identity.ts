@@ -178,9 +178,9 @@ export function moveRunAside(runsDir: string, now: Date = new Date()): string | 
 }
 
 /** Flags `analyze` takes from the run when not given: model, prompt format, trace mode, dataset provider. */
-export function runDefaults(manifestFile: string): { model?: string; promptFormat?: "raw" | "chat"; trace?: "rows" | "full"; llm?: string } {
+export function runDefaults(manifestFile: string): { model?: string; promptFormat?: "raw" | "chat"; trace?: "decision" | "full"; llm?: string } {
   const c = readRunJson(manifestFile)?.config as
-    | { model?: { id?: string; promptFormat?: "raw" | "chat" }; generation?: { traceMode?: "rows" | "full" }; llm?: { provider?: string; replayDir?: string | null } }
+    | { model?: { id?: string; promptFormat?: "raw" | "chat" }; generation?: { traceMode?: "decision" | "full" }; llm?: { provider?: string; replayDir?: string | null } }
     | undefined;
   if (!c) return {};
   const llm = c.llm?.provider === "replay" && c.llm.replayDir ? `replay:${c.llm.replayDir}` : c.llm?.provider === "openai" ? "openai" : undefined;

@@ -1,7 +1,7 @@
 /**
  * The run stage's files under the data root, and resume bookkeeping.
  *
- * A prompt's records are appended to every output file, its traces are written, and only then one line
+ * A prompt's records are appended to every output file (its unit records last), its traces are written, and only then one line
  * {prompt_id, index, chunk} goes to runs/progress.jsonl: that line is the prompt's "done" marker.
  *
  * Resume works per chunk (prompts are processed in fixed chunks by index, and a chunk's batch
@@ -28,6 +28,8 @@ export interface RunPaths {
   psem: string;
   behavior: string;
   progress: string;
+  /** One UnitRecord per prompt × condition (./units.ts): what analyze reads. */
+  units: string;
   manifest: string;
   attention: string;
   logitLens: string;
@@ -50,6 +52,7 @@ export function runPaths(cfg: Pick<Config, "dataRoot">): RunPaths {
     psem: join(runs, "psem.csv"),
     behavior: join(runs, "behavior.csv"),
     progress: join(runs, "progress.jsonl"),
+    units: join(runs, "units.jsonl"),
     manifest: join(runs, "run.json"),
     attention: join(runs, "attention_metrics.csv"),
     logitLens: join(runs, "logit_lens.csv"),
@@ -61,7 +64,7 @@ export function runPaths(cfg: Pick<Config, "dataRoot">): RunPaths {
 
 /** Files the run appends per prompt (JSONL, then CSV), in the order they are written. */
 export function appendedJsonl(p: RunPaths): string[] {
-  return [p.completionsGreedy, p.completionsSampled, p.detectionGreedy, p.detectionSampled];
+  return [p.completionsGreedy, p.completionsSampled, p.detectionGreedy, p.detectionSampled, p.units];
 }
 export function appendedCsv(p: RunPaths): string[] {
   return [p.psem, p.behavior];

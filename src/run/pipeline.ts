@@ -17,7 +17,7 @@ import { sidecarProbe } from "../dataset/sidecarProbe.ts";
 import { InputError } from "../errors.ts";
 import { log } from "../log.ts";
 import { buildReport } from "../report/build.ts";
-import { analyzeStage, type AnalyzeSummary } from "./analyze.ts";
+import { analyzeStage, type AnalyzeSummary } from "../analyze/index.ts";
 import { connectRunEnv } from "./connect.ts";
 import type { RunEnv } from "./env.ts";
 import { assertSameRun, datasetFacts, RUN_HINT, runIdentity, runMismatch, type Mismatch } from "./identity.ts";

@@ -1,11 +1,13 @@
 /**
  * The run stage (DESIGN.md Module 3): for every prompt × {baseline, negative}
- *   1. greedy pass with activations (sidecar `trace`, ≤ greedyMaxNewTokens) → trace file, greedy
- *      completion, greedy detection;
+ *   1. greedy pass (sidecar `generate`, ≤ greedyMaxNewTokens) → greedy completion and detection, whose
+ *      decision step fixes the trace input; one batched eager `trace` pass → trace file (attention rows
+ *      at the decision step by default, everything with `--trace full`);
  *   2. sampling pass (`generate`, samplesPerPrompt × sampleMaxNewTokens, temperature, top-p) seeded per
  *      prompt and condition with deriveSeed(seeds.torch, "{prompt_id}|{condition}") → completions,
  *      detections;
- *   3. P0 / P1 (P_sem under the baseline / negative prompt) → psem.csv; behaviour → behavior.csv.
+ *   3. P0 / P1 (P_sem under the baseline / negative prompt) → psem.csv; behaviour → behavior.csv;
+ *   4. one unit record per prompt × condition → units.jsonl (./units.ts), the only input of analyze.
  * Prompts go in fixed chunks by index, so the sidecar batches are the same whether or not the run was
  * interrupted; see ./outputs.ts for the resume rule. Detection mapping errors stop the run.
  * Before anything runs, the run's identity (./identity.ts) is checked against runs/run.json: a resume
@@ -19,7 +21,7 @@ import { InputError, MappingError } from "../errors.ts";
 import { log } from "../log.ts";
 import { behaviorRow, BEHAVIOR_COLUMNS } from "../metrics/behavior.ts";
 import { suppression } from "../metrics/suppression.ts";
-import { PsemRow, type CompletionRecord, type Condition, type DetectionRecord, type PromptRecord } from "../schemas.ts";
+import { PsemRow, type Outcome, type CompletionRecord, type Condition, type DetectionRecord, type PromptRecord } from "../schemas.ts";
 import { binOf } from "../stats/bins.ts";
 import { appendCsv, readCsv } from "../util/csv.ts";
 import { appendJsonl } from "../util/jsonl.ts";
@@ -27,6 +29,11 @@ import { deriveSeed } from "../util/prng.ts";
 import { Progress } from "../util/progress.ts";
 import { buildPrompts, type RunEnv } from "./env.ts";
 import { psemBatch } from "../metrics/psem.ts";
+import { decisionInput } from "../metrics/logitLens.ts";
+import type { Spans } from "../metrics/spans.ts";
+import type { OpResult } from "../rpc/protocol.ts";
+import { negativeSpans, sxAfter } from "./unitFacts.ts";
+import type { SxSet, UnitRecord } from "./units.ts";
 import { assertSameRun, datasetFacts, moveRunAside, RUN_HINT, runIdentity } from "./identity.ts";
 import { updateManifest, writeManifest } from "./manifest.ts";
 import { logP0Check, p0Check, type P0Check } from "./p0check.ts";
@@ -39,7 +46,7 @@ import {
   truncateToCompleted,
   type RunPaths,
 } from "./outputs.ts";
-import { tracePath, writeTrace } from "./traceFile.ts";
+import { traceFileName, tracePath, writeTrace } from "./traceFile.ts";
 
 export const CONDITIONS: readonly Condition[] = ["baseline", "negative"];
 export const DEFAULT_CHUNK = 8;
@@ -104,10 +111,15 @@ export function samplingSeed(cfg: Pick<Config, "seeds">, promptId: string, condi
 }
 
 interface PerCondition {
+  text: string;
   ids: number[];
   generated: number[];
-  trace: { hidden: Uint8Array; attentions: Uint8Array };
+  trace: OpResult<"trace">["items"][number];
   greedy: Detection;
+  decisionStep: number;
+  spans: Spans | null;
+  sxPrompt: SxSet;
+  sxDecision: SxSet;
   samples: { ids: number[]; det: Detection }[];
   seed: number;
   psem: { p: number; plain: number };
@@ -190,7 +202,7 @@ async function processChunk(cfg: Config, env: RunEnv, paths: RunPaths, recs: rea
   const jobs = recs.flatMap((rec) => CONDITIONS.map((condition) => ({ rec, condition })));
   const built = await buildPrompts(cfg, env, jobs);
   const inputIds = built.map((b) => env.tokenizer.encodePrompt?.(b.text) ?? env.tokenizer.encode(b.text)); // same ids as psemBatch scores (BOS when the model adds one)
-  const traces = await env.sidecar.trace(inputIds, g.greedyMaxNewTokens, g.traceMode);
+  const greedyIds = (await env.sidecar.generate(inputIds, { max_new_tokens: g.greedyMaxNewTokens, do_sample: false })).map((s) => s[0]);
   const seeds = jobs.map((j) => samplingSeed(cfg, j.rec.prompt_id, j.condition));
   const sampled = await env.sidecar.generate(
     inputIds,
@@ -207,19 +219,32 @@ async function processChunk(cfg: Config, env: RunEnv, paths: RunPaths, recs: rea
       mappingErrorFile: paths.mappingErrors,
       context: { prompt_id: jobs[k].rec.prompt_id, condition: jobs[k].condition, sample_index },
     });
+  const greedy = greedyIds.map((ids, k) => detect(k, ids, null));
+  const steps = greedy.map((d) => d.decision_step ?? 0);
+  // decision: the query of the decision step is the last position of prompt + greedy[:step];
+  // full: the whole teacher-forced greedy pass, as the step's row is one of its rows.
+  const traceInputs = jobs.map((_, k) =>
+    g.traceMode === "full" ? [...inputIds[k], ...greedyIds[k].slice(0, -1)] : decisionInput(inputIds[k], greedyIds[k], steps[k]),
+  );
+  const traces = await env.sidecar.trace(traceInputs, g.traceMode);
   const out: Record<Condition, PerCondition>[] = recs.map(() => ({}) as Record<Condition, PerCondition>);
-  jobs.forEach((job, k) => {
-    const generated = traces[k].generated;
+  for (const [k, job] of jobs.entries()) {
+    const target = job.rec.target_word;
     out[Math.floor(k / 2)][job.condition] = {
+      text: built[k].text,
       ids: inputIds[k],
-      generated,
+      generated: greedyIds[k],
       trace: traces[k],
-      greedy: detect(k, generated, null),
+      greedy: greedy[k],
+      decisionStep: steps[k],
+      spans: job.condition === "negative" ? await negativeSpans(env, inputIds[k], built[k].text, target, job.rec.question_text) : null,
+      sxPrompt: sxAfter(env, inputIds[k], target),
+      sxDecision: sxAfter(env, decisionInput(inputIds[k], greedyIds[k], steps[k]), target),
       samples: sampled[k].map((s, i) => ({ ids: s, det: detect(k, s, i) })),
       seed: seeds[k],
       psem: { p: psem[k].p_sem, plain: psem[k].p_sem_plain },
     };
-  });
+  }
   return out;
 }
 
@@ -263,7 +288,7 @@ function writePrompt(
       mode: cfg.generation.traceMode,
       prompt_len: x.ids.length,
       generated: x.generated,
-      decision_step: x.greedy.decision_step ?? 0,
+      decision_step: x.decisionStep,
       target_word: rec.target_word,
     });
   }
@@ -286,10 +311,38 @@ function writePrompt(
     p1_plain: r.negative.psem.plain,
   };
   appendCsv(paths.psem, PSEM_COLUMNS, [psemRow]);
+  appendJsonl(paths.units, CONDITIONS.map((c) => unitRecord(cfg, rec, c, r, psemRow)));
   appendCsv(
     paths.behavior,
     BEHAVIOR_COLUMNS,
     CONDITIONS.map((c) => behaviorRow(pid, c, r[c].samples.map((x) => x.det), r[c].greedy.present)),
   );
   appendJsonl(paths.progress, [{ prompt_id: pid, index, chunk }]);
+}
+
+function unitRecord(cfg: Config, rec: PromptRecord, c: Condition, r: Record<Condition, PerCondition>, psem: PsemRow): UnitRecord {
+  const x = r[c];
+  const outcome = (present: boolean): Outcome => (present ? "failure" : "success");
+  return {
+    prompt_id: rec.prompt_id,
+    condition: c,
+    category: rec.category,
+    target_word: rec.target_word,
+    question_text: rec.question_text,
+    prompt_format: cfg.model.promptFormat,
+    prompt_text: x.text,
+    prompt_ids: x.ids,
+    spans: x.spans,
+    greedy: { token_ids: x.generated, text: x.greedy.text, present: x.greedy.present, decision_step: x.decisionStep },
+    own_outcome: outcome(x.greedy.present),
+    outcome: outcome(r.negative.greedy.present),
+    sx_prompt: x.sxPrompt,
+    sx_decision: x.sxDecision,
+    p_sem: x.psem.p,
+    p0: psem.p0,
+    bin: psem.bin,
+    seed: x.seed,
+    samples: { n: x.samples.length, violations: x.samples.filter((s) => s.det.present).length },
+    trace: { file: `mechanistic_trace/${traceFileName(rec.prompt_id, c)}`, mode: cfg.generation.traceMode },
+  };
 }

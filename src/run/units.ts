@@ -6,6 +6,7 @@
  * answer with its decision step, both conditions' outcome, P_sem and the trace file.
  */
 import { z } from "zod";
+import { decisionInput } from "../metrics/logitLens.ts";
 import { Category, Condition, Outcome } from "../schemas.ts";
 
 const Ids = z.array(z.number().int());
@@ -56,5 +57,5 @@ export type UnitRecord = z.infer<typeof UnitRecord>;
 
 /** The decision input: prompt ids followed by the greedy tokens before the decision step. */
 export function decisionIds(u: Pick<UnitRecord, "prompt_ids" | "greedy">): number[] {
-  return [...u.prompt_ids, ...u.greedy.token_ids.slice(0, u.greedy.decision_step)];
+  return decisionInput(u.prompt_ids, u.greedy.token_ids, u.greedy.decision_step);
 }

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { analyzeStage } from "../../src/run/analyze.ts";
+import { analyzeStage } from "../../src/analyze/index.ts";
 import { runStage } from "../../src/run/runner.ts";
 import { runPaths } from "../../src/run/outputs.ts";
 import { AttentionRow, DecompRow, LogitLensRow, PatchRow, PsemRow, BehaviorRow } from "../../src/schemas.ts";
@@ -96,9 +96,9 @@ test("when the chat format is used then prompts go through the template and atte
   assert.ok(env.sidecar.model.decode(t.promptIds).startsWith("<|user|>Answer with"));
 });
 
-test("when traces are full instead of rows then the attention metrics are identical", async () => {
+test("when traces are full instead of decision rows then the attention metrics are identical", async () => {
   const out: string[] = [];
-  for (const mode of ["rows", "full"] as const) {
+  for (const mode of ["decision", "full"] as const) {
     const cfg = testConfig(mkdtempSync(join(tmpdir(), `analyze-${mode}-`)));
     cfg.generation.traceMode = mode;
     await runStage(cfg, mockEnv(), { prompts: prompts(3), resume: false, chunkSize: 3 });

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Command } from "commander";
 import { runConfigHash, type Config } from "../../src/config.ts";
-import { analyzeStage } from "../../src/run/analyze.ts";
+import { analyzeStage } from "../../src/analyze/index.ts";
 import { moveRunAside } from "../../src/run/identity.ts";
 import { runPaths } from "../../src/run/outputs.ts";
 import { runPipeline } from "../../src/run/pipeline.ts";

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig, type Config } from "../../src/config.ts";
-import { analyzeStage } from "../../src/run/analyze.ts";
+import { analyzeStage } from "../../src/analyze/index.ts";
 import { connectRunEnv } from "../../src/run/connect.ts";
 import type { RunEnv } from "../../src/run/env.ts";
 import { runPaths } from "../../src/run/outputs.ts";

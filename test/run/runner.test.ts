@@ -23,7 +23,7 @@ function snapshot(root: string): Record<string, string> {
 }
 
 function tracedPrompts(env: ReturnType<typeof mockEnv>): number {
-  return env.sidecar.calls.filter((c) => c.op === "trace").reduce((s, c) => s + (c.args.prompts as unknown[]).length, 0);
+  return env.sidecar.calls.filter((c) => c.op === "trace").reduce((s, c) => s + (c.args.sequences as unknown[]).length, 0);
 }
 
 test("when the run finishes then every file holds one record per prompt × condition (× sample)", async () => {
@@ -63,8 +63,10 @@ test("when the run finishes then every file holds one record per prompt × condi
   assert.equal(t.meta.model_id, "mock");
   assert.equal(t.meta.prompt_len, t.promptIds.length);
   assert.deepEqual(t.meta.generated, greedy[3].token_ids);
-  assert.deepEqual(t.attentions.shape, [t.meta.generated.length, 3, 2, t.promptIds.length + t.meta.generated.length]);
-  assert.deepEqual(t.hidden.shape, [t.meta.generated.length, 4, 4]);
+  // decision mode: one row per layer and head, over prompt + greedy tokens before the decision step
+  assert.equal(t.meta.mode, "decision");
+  assert.deepEqual(t.attentions.shape, [3, 2, t.promptIds.length + t.meta.decision_step]);
+  assert.equal(t.hidden, null);
   const man = RunManifest.parse(JSON.parse(readFileSync(p.manifest, "utf8")));
   assert.equal((man.model as { model_id: string }).model_id, "mock");
   assert.ok(!("tokenizer_json" in (man.model as object)));

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { InputError } from "../../errors.ts";
 import { configFor, printJson } from "../common.ts";
-import { ANALYSES, analyzeStage, type Analysis } from "../../run/analyze.ts";
+import { ANALYSES, analyzeStage, type AnalysisName as Analysis } from "../../analyze/index.ts";
 import { connectRunEnv } from "../../run/connect.ts";
 import { runPaths } from "../../run/outputs.ts";
 import { ANALYZE_HINT, assertSameRun, datasetFacts, runDefaults, runIdentity } from "../../run/identity.ts";

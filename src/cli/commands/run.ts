@@ -21,7 +21,7 @@ export interface RunCliOptions {
   limit?: number;
   resume?: boolean;
   force?: boolean;
-  trace?: "rows" | "full";
+  trace?: "decision" | "full";
   promptFormat?: "raw" | "chat";
   chunk?: number;
 }
@@ -35,7 +35,7 @@ export function register(program: Command): void {
     .option("--limit <n>", "only the first n prompts", parsePositiveInt("--limit"))
     .option("--resume", "continue an interrupted run (finished chunks are kept); refused if model, prompt format, dataset or config differ")
     .option("--force", "start a new run directory: the existing runs/ is renamed to runs.<UTC stamp>/ first")
-    .option("--trace <mode>", "rows (decision-relevant rows, default) or full")
+    .option("--trace <mode>", "decision (attention rows at the decision step, default) or full (every position, hidden states too)")
     .option("--prompt-format <fmt>", "raw or chat")
     .option("--chunk <n>", `prompts per sidecar batch (default ${DEFAULT_CHUNK}, paper profile 32; a resume reuses the run's)`, parsePositiveInt("--chunk"))
     .action(async (o: RunCliOptions, cmd: Command) => {

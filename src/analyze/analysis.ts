@@ -1,0 +1,53 @@
+/**
+ * An analysis: a named step of `analyze` that reads unit records (../run/units.ts), declares what it
+ * needs from the traces, and produces the rows of one CSV. The run captures in its traces the union of
+ * what the analyses declare (./index.ts TRACE_NEEDS), so a trace holds nothing no analysis reads.
+ */
+import type { Config } from "../config.ts";
+import type { RunEnv } from "../run/env.ts";
+import type { RunPaths } from "../run/outputs.ts";
+import type { UnitRecord } from "../run/units.ts";
+
+/** What an analysis reads from a trace file; "decision_attention": every head's attention row at the decision step. */
+export type TraceNeed = "decision_attention";
+
+/** Both conditions' unit records of one finished prompt. */
+export interface UnitPair {
+  baseline: UnitRecord;
+  negative: UnitRecord;
+}
+
+export interface AnalysisContext {
+  cfg: Config;
+  env: RunEnv;
+  paths: RunPaths;
+  /** Finished prompts in run order. */
+  units: readonly UnitPair[];
+  /** Prompts per lens/decompose request; half of it per patch request. */
+  batch: number;
+  patchLimit?: number;
+}
+
+export interface AnalysisOutput<Row> {
+  rows: Row[];
+  /** Extra facts for the command's summary (e.g. the patching subset). */
+  summary?: Record<string, unknown>;
+}
+
+export const ANALYSES = ["attention", "lens", "decompose", "patch"] as const;
+export type AnalysisName = (typeof ANALYSES)[number];
+
+export interface Analysis<Row extends object = object> {
+  readonly name: AnalysisName;
+  readonly needs: readonly TraceNeed[];
+  readonly columns: readonly string[];
+  /** The CSV it writes. */
+  file(paths: RunPaths): string;
+  run(ctx: AnalysisContext): Promise<AnalysisOutput<Row>>;
+}
+
+export function chunks<T>(xs: readonly T[], n: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+}

@@ -1,0 +1,67 @@
+/**
+ * The analyze stage (DESIGN.md Module 5): a list of small analyses over the run's unit records
+ * (runs/units.jsonl), each writing one CSV:
+ *   attention   runs/attention_metrics.csv   negative condition, decision-step attention routing
+ *   lens        runs/logit_lens.csv          both conditions, S(X) first-token mass per layer
+ *   decompose   runs/ffn_attn_decomp.csv     both conditions, p_in / p_attn / p_out per layer
+ *   patch       runs/patching_results.csv    high-pressure subset, ΔP per layer for resid and attn patches
+ * Outcome = the negative prompt's greedy outcome (unit.outcome), shared by both conditions' rows, so that
+ * baseline and negative curves of one outcome group are the same prompts (figure 5's caption).
+ * A different profile, model, prompt format, dataset file or config hash than the run's (run.json,
+ * ../run/identity.ts) is refused before anything is read.
+ */
+import type { Config } from "../config.ts";
+import type { PromptRecord } from "../schemas.ts";
+import { writeCsv } from "../util/csv.ts";
+import type { RunEnv } from "../run/env.ts";
+import { ANALYZE_HINT, assertSameRun, datasetFacts, runIdentity } from "../run/identity.ts";
+import { runPaths } from "../run/outputs.ts";
+import { ANALYSES, type Analysis, type AnalysisName, type TraceNeed } from "./analysis.ts";
+import { attentionAnalysis } from "./attention.ts";
+import { decomposeAnalysis, lensAnalysis } from "./lens.ts";
+import { patchAnalysis } from "./patch.ts";
+import { loadUnits } from "./units.ts";
+
+/** Run order; names as in ./analysis.ts ANALYSES. */
+export const ANALYSIS_LIST: readonly Analysis[] = [attentionAnalysis, lensAnalysis, decomposeAnalysis, patchAnalysis];
+export { ANALYSES, type AnalysisName };
+
+/** What the run's traces must hold: the union of the analyses' declared needs. */
+export const TRACE_NEEDS: ReadonlySet<TraceNeed> = new Set(ANALYSIS_LIST.flatMap((a) => a.needs));
+
+export interface AnalyzeOptions {
+  prompts: readonly PromptRecord[];
+  /** The file the prompts came from (its sha256 must be the run's dataset hash). */
+  promptsFile?: string;
+  only?: AnalysisName[];
+  /** Cap on patched prompts (after the balanced, shuffled selection); default all. */
+  patchLimit?: number;
+  /** Prompts per lens/decompose request and per patch request. */
+  batch?: number;
+}
+
+export interface AnalyzeSummary {
+  prompts: number;
+  rows: Partial<Record<AnalysisName, number>>;
+  patch?: { threshold: number; highPressure: number; patched: number };
+  seconds: number;
+}
+
+export async function analyzeStage(cfg: Config, env: RunEnv, opts: AnalyzeOptions): Promise<AnalyzeSummary> {
+  const t0 = Date.now();
+  const paths = runPaths(cfg);
+  assertSameRun(paths.manifest, runIdentity(cfg, datasetFacts(opts.promptsFile, opts.prompts), env.hello.model_id), cfg, ANALYZE_HINT);
+  const only = new Set<AnalysisName>(opts.only?.length ? opts.only : ANALYSES);
+  const units = loadUnits(paths);
+  const ctx = { cfg, env, paths, units, batch: opts.batch ?? 8, patchLimit: opts.patchLimit };
+  const summary: AnalyzeSummary = { prompts: units.length, rows: {}, seconds: 0 };
+  for (const a of ANALYSIS_LIST) {
+    if (!only.has(a.name)) continue;
+    const out = await a.run(ctx);
+    writeCsv(a.file(paths), a.columns, out.rows as Record<string, unknown>[]);
+    summary.rows[a.name] = out.rows.length;
+    if (a.name === "patch") summary.patch = out.summary as AnalyzeSummary["patch"];
+  }
+  summary.seconds = (Date.now() - t0) / 1000;
+  return summary;
+}

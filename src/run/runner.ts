@@ -158,12 +158,23 @@ export async function runStage(cfg: Config, env: RunEnv, opts: RunOptions): Prom
   const chunks = chunkIndices(ids.length, chunkSize).filter((c) => !c.every((i) => done.has(ids[i])));
   const bar = new Progress("run", ids.length, done.size);
   let count = done.size;
+  // One chunk ahead: the next chunk's requests are queued at the sidecar while this one's records are
+  // detected, built and written, so the model never waits on TypeScript. Outputs are written in chunk
+  // order, and each chunk's batches are the same as without the overlap.
+  const start = (c: number) => {
+    if (c >= chunks.length) return null;
+    const p = processChunk(cfg, env, paths, chunks[c].map((i) => opts.prompts[i]));
+    p.catch(() => undefined); // awaited below; this only keeps an abandoned look-ahead from being "unhandled"
+    return p;
+  };
+  let ahead = start(0);
   try {
-    for (const chunk of chunks) {
+    for (const [c, chunk] of chunks.entries()) {
       const recs = chunk.map((i) => opts.prompts[i]);
       let results: Record<Condition, PerCondition>[];
       try {
-        results = await processChunk(cfg, env, paths, recs);
+        results = await ahead!;
+        ahead = start(c + 1);
       } catch (e) {
         if (e instanceof MappingError) {
           log().error({ record: e.record, file: paths.mappingErrors }, "detection mapping error: run stopped");
@@ -202,18 +213,22 @@ async function processChunk(cfg: Config, env: RunEnv, paths: RunPaths, recs: rea
   const jobs = recs.flatMap((rec) => CONDITIONS.map((condition) => ({ rec, condition })));
   const built = await buildPrompts(cfg, env, jobs);
   const inputIds = built.map((b) => env.tokenizer.encodePrompt?.(b.text) ?? env.tokenizer.encode(b.text)); // same ids as psemBatch scores (BOS when the model adds one)
-  const greedyIds = (await env.sidecar.generate(inputIds, { max_new_tokens: g.greedyMaxNewTokens, do_sample: false })).map((s) => s[0]);
   const seeds = jobs.map((j) => samplingSeed(cfg, j.rec.prompt_id, j.condition));
-  const sampled = await env.sidecar.generate(
-    inputIds,
-    { max_new_tokens: g.sampleMaxNewTokens, do_sample: true, temperature: g.temperature, top_p: g.topP, n: g.samplesPerPrompt, seeds },
-  );
-  const psem = await psemBatch(
-    env.sidecar,
-    env.tokenizer,
-    built.map((b, k) => ({ prompt: b.text, target: jobs[k].rec.target_word })),
-    { maxBatchTokens: cfg.sidecar.maxBatchTokens },
-  );
+  // Independent requests go out together: the sidecar serves them in order without waiting for TS.
+  const [greedyRaw, sampled, psem] = await Promise.all([
+    env.sidecar.generate(inputIds, { max_new_tokens: g.greedyMaxNewTokens, do_sample: false }),
+    env.sidecar.generate(
+      inputIds,
+      { max_new_tokens: g.sampleMaxNewTokens, do_sample: true, temperature: g.temperature, top_p: g.topP, n: g.samplesPerPrompt, seeds },
+    ),
+    psemBatch(
+      env.sidecar,
+      env.tokenizer,
+      built.map((b, k) => ({ prompt: b.text, target: jobs[k].rec.target_word })),
+      { maxBatchTokens: cfg.sidecar.maxBatchTokens },
+    ),
+  ]);
+  const greedyIds = greedyRaw.map((s) => s[0]);
   const detect = (k: number, tokens: number[], sample_index: number | null): Detection =>
     detectInIds(jobs[k].rec.target_word, tokens, env.tokenizer, {
       mappingErrorFile: paths.mappingErrors,

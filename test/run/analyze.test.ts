@@ -128,3 +128,25 @@ test("when the tokenizer puts a BOS in front of prompts then traces carry it and
   }
   assert.equal(rows[0].split("\n").length, rows[1].split("\n").length);
 });
+
+test("when every run file but the unit records, progress markers, run.json and traces is gone then analyze writes the same CSVs", async () => {
+  const cfg = await ranRoot();
+  const p = runPaths(cfg);
+  const outputs = [p.attention, p.logitLens, p.decomp, p.patching, p.patchingSubset];
+  await analyzeStage(cfg, mockEnv(), { prompts: prompts() });
+  const before = outputs.map((f) => readFileSync(f, "utf8"));
+  const { rmSync } = await import("node:fs");
+  for (const f of [p.completionsGreedy, p.completionsSampled, p.detectionGreedy, p.detectionSampled, p.psem, p.behavior, ...outputs]) rmSync(f);
+  const env = mockEnv();
+  await analyzeStage(cfg, env, { prompts: prompts() });
+  assert.deepEqual(outputs.map((f) => readFileSync(f, "utf8")), before);
+  // nothing is re-derived from text: no prompt building, tokenizing or decoding at the sidecar
+  assert.deepEqual([...new Set(env.sidecar.calls.map((c) => c.op))].sort(), ["decompose", "logit_lens", "patch"]);
+});
+
+test("when the unit records are missing then analyze says to re-run, naming the file", async () => {
+  const cfg = await ranRoot();
+  const { rmSync } = await import("node:fs");
+  rmSync(runPaths(cfg).units);
+  await assert.rejects(analyzeStage(cfg, mockEnv(), { prompts: prompts() }), /units\.jsonl: no unit records/);
+});

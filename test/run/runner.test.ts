@@ -26,6 +26,16 @@ function tracedPrompts(env: ReturnType<typeof mockEnv>): number {
   return env.sidecar.calls.filter((c) => c.op === "trace").reduce((s, c) => s + (c.args.sequences as unknown[]).length, 0);
 }
 
+/** A fresh run that crashes once its n-th prompt is done, after `atCrash` (e.g. tearing a file). */
+async function crashAt(cfg: ReturnType<typeof testConfig>, ps: ReturnType<typeof prompts>, chunkSize: number, n: number, atCrash?: () => void) {
+  const onPromptDone = (_id: string, done: number) => {
+    if (done !== n) return;
+    atCrash?.();
+    throw new Error("simulated crash");
+  };
+  await assert.rejects(runStage(cfg, mockEnv(), { prompts: ps, resume: false, chunkSize, onPromptDone }), /simulated crash/);
+}
+
 test("when the run finishes then every file holds one record per prompt × condition (× sample)", async () => {
   const root = tmp();
   const cfg = testConfig(root);
@@ -82,17 +92,7 @@ test("when a run crashes after k prompts and resumes then files are byte-identic
   for (const k of [3, 4]) {
     const root = tmp();
     const cfg = testConfig(root);
-    await assert.rejects(
-      runStage(cfg, mockEnv(), {
-        prompts: ps,
-        resume: false,
-        chunkSize: 3,
-        onPromptDone: (_id, n) => {
-          if (n === k) throw new Error("simulated crash");
-        },
-      }),
-      /simulated crash/,
-    );
+    await crashAt(cfg, ps, 3, k);
     const env2 = mockEnv();
     const s = await runStage(cfg, env2, { prompts: ps, resume: true, chunkSize: 3 });
     assert.equal(s.skipped, 3, `k=${k}: chunk 0 is complete`);
@@ -119,20 +119,7 @@ test("when a crash leaves a torn last line then resume repairs it", async () => 
   const root = tmp();
   const cfg = testConfig(root);
   const ps = prompts(4);
-  await assert.rejects(
-    runStage(cfg, mockEnv(), {
-      prompts: ps,
-      resume: false,
-      chunkSize: 2,
-      onPromptDone: (_id, n) => {
-        if (n === 3) {
-          const { appendFileSync } = require_fs();
-          appendFileSync(runPaths(cfg).completionsSampled, '{"prompt_id":"facts_rome');
-          throw new Error("crash");
-        }
-      },
-    }),
-  );
+  await crashAt(cfg, ps, 2, 3, () => require_fs().appendFileSync(runPaths(cfg).completionsSampled, '{"prompt_id":"facts_rome'));
   await runStage(cfg, mockEnv(), { prompts: ps, resume: true, chunkSize: 2 });
   const whole = tmp();
   await runStage(testConfig(whole), mockEnv(), { prompts: ps, resume: false, chunkSize: 2 });
@@ -186,9 +173,7 @@ test("when a resume gives no chunk size then the interrupted run's chunk size is
   await runStage(testConfig(whole), mockEnv(), { prompts: ps, resume: false, chunkSize: 2 });
   const root = tmp();
   const cfg = testConfig(root);
-  await assert.rejects(
-    runStage(cfg, mockEnv(), { prompts: ps, resume: false, chunkSize: 2, onPromptDone: (_i, n) => { if (n === 3) throw new Error("crash"); } }),
-  );
+  await crashAt(cfg, ps, 2, 3);
   const env = mockEnv();
   const s = await runStage(cfg, env, { prompts: ps, resume: true });
   assert.equal(s.skipped, 2);

@@ -2,11 +2,10 @@
 import { CATEGORIES } from "../../config.ts";
 import { ValidationReply } from "../../schemas.ts";
 import { readJsonl, writeJsonl } from "../../util/jsonl.ts";
-import { buildBatchRequest } from "../batch/request.ts";
-import { runJob } from "../batch/runner.ts";
 import { Candidate, type ValidatedCandidate } from "../types.ts";
 import { isAccepted, validationCustomId, validationPrompt, vScore } from "../validate.ts";
 import type { Step } from "./context.ts";
+import { runStepJob } from "./llmJob.ts";
 
 export const validateStep: Step = {
   name: "validate",
@@ -15,9 +14,7 @@ export const validateStep: Step = {
   async run(ctx) {
     const { cfg, paths } = ctx;
     const cands = readJsonl(paths.stepFile("filtered.jsonl"), Candidate);
-    const settings = { model: cfg.llm.model, maxOutputTokens: cfg.llm.maxOutputTokens };
-    const requests = cands.map((c) => buildBatchRequest(validationCustomId(c), validationPrompt(c), settings));
-    const res = await runJob({ provider: ctx.provider, ledger: ctx.ledger, logsDir: paths.logs, limits: ctx.limits }, "validate", requests, ValidationReply);
+    const res = await runStepJob(ctx, "validate", cands.map((c) => [validationCustomId(c), validationPrompt(c)] as const), ValidationReply);
     const dropped = new Map(res.dropped.map((d) => [d.custom_id, d.reason]));
     const out: ValidatedCandidate[] = cands.map((c) => {
       const id = validationCustomId(c);

@@ -14,6 +14,7 @@ import { slice } from "../../src/rpc/arrow.ts";
 import { decodeFloatTensor } from "./tensors.ts";
 import { pack, unpack } from "../../src/rpc/wire.ts";
 import { SidecarError } from "../../src/errors.ts";
+import { alive } from "../fixtures/pids.ts";
 import { needVenv } from "../fixtures/requirements.ts";
 
 const MAIN = "py-sidecar/sempress_sidecar/__main__.py";
@@ -44,15 +45,6 @@ if (!SKIP) {
   });
 } else {
   test(`real sidecar tests skipped: ${SKIP}`, { skip: SKIP }, () => {});
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** LISTEN sockets (local address as "a.b.c.d:port" or "[v6]:port") owned by a process, from /proc. */

@@ -5,28 +5,11 @@ import { chmodSync, existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { privateEndpoint } from "../../src/rpc/process.ts";
+import { alive, gone } from "../fixtures/pids.ts";
 
 const FAKE = resolve("test/fixtures/fake-sidecar.sh");
 const HOLDER = resolve("test/fixtures/sidecar-holder.ts");
 chmodSync(FAKE, 0o755); // in case a checkout lost the executable bit
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function gone(pid: number, ms = 3000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (!alive(pid)) return true;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return !alive(pid);
-}
 
 /** Runs the holder, returns its first line (child pid, endpoint) and a promise of its exit code. */
 async function runHolder(mode: "wait" | "exit") {

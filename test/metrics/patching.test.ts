@@ -10,6 +10,9 @@ function candidates(n: number): PatchCandidate[] {
   return out;
 }
 
+/** One candidate, written on one line so a test's prompts read as a table. */
+const cand = (prompt_id: string, p0: number, outcome: PatchCandidate["outcome"]): PatchCandidate => ({ prompt_id, p0, outcome });
+
 test("when q75 of P0 is inside the bounds then it is the threshold, else it is clamped", () => {
   assert.equal(pressureThreshold([0.6, 0.7, 0.8, 0.9, 1.0], OPTS), 0.9);
   assert.equal(pressureThreshold([0.1, 0.2, 0.3], OPTS), 0.7);
@@ -39,12 +42,7 @@ test("when the same inputs come in another order then the subset is identical; a
 });
 
 test("when failures are fewer than successes then all of both are kept", () => {
-  const all: PatchCandidate[] = [
-    { prompt_id: "a", p0: 0.99, outcome: "success" },
-    { prompt_id: "b", p0: 0.98, outcome: "success" },
-    { prompt_id: "c", p0: 0.97, outcome: "failure" },
-    { prompt_id: "d", p0: 0.1, outcome: "failure" },
-  ];
+  const all = [cand("a", 0.99, "success"), cand("b", 0.98, "success"), cand("c", 0.97, "failure"), cand("d", 0.1, "failure")];
   const s = selectPatchSubset(all, OPTS);
   assert.deepEqual(s.items.map((c) => c.prompt_id).sort(), ["a", "b", "c"]);
 });
@@ -72,12 +70,7 @@ test("when a patch result is turned into rows then delta and next-token flips fo
 });
 
 test("when the balanced subset is too small, minItems tops it up with the highest-P0 high-pressure prompts", () => {
-  const all = [
-    { prompt_id: "a", p0: 0.9, outcome: "failure" as const },
-    { prompt_id: "b", p0: 0.95, outcome: "failure" as const },
-    { prompt_id: "c", p0: 0.99, outcome: "failure" as const },
-    { prompt_id: "d", p0: 0.1, outcome: "failure" as const },
-  ];
+  const all = [cand("a", 0.9, "failure"), cand("b", 0.95, "failure"), cand("c", 0.99, "failure"), cand("d", 0.1, "failure")];
   const o = { quantile: 0.5, min: 0, max: 0.95, seed: 1 };
   assert.equal(selectPatchSubset(all, o).items.length, 0);
   const topped = selectPatchSubset(all, { ...o, minItems: 2 });
@@ -85,12 +78,7 @@ test("when the balanced subset is too small, minItems tops it up with the highes
 });
 
 test("the subset reports T before and after clamping, what passed it, and what the rule and the top-up chose", () => {
-  const all = [
-    { prompt_id: "a", p0: 0.9, outcome: "failure" as const },
-    { prompt_id: "b", p0: 0.95, outcome: "failure" as const },
-    { prompt_id: "c", p0: 0.99, outcome: "failure" as const },
-    { prompt_id: "d", p0: 0.1, outcome: "success" as const },
-  ];
+  const all = [cand("a", 0.9, "failure"), cand("b", 0.95, "failure"), cand("c", 0.99, "failure"), cand("d", 0.1, "success")];
   const s = selectPatchSubset(all, { ...DESIGN_SUBSET, seed: 1 });
   assert.ok(Math.abs(s.quantileValue - 0.96) < 1e-12);
   assert.equal(s.threshold, 0.95);
@@ -98,7 +86,7 @@ test("the subset reports T before and after clamping, what passed it, and what t
   const t = selectPatchSubset(all, { ...DESIGN_SUBSET, seed: 1, minItems: 3 });
   assert.deepEqual([t.balanced, t.toppedUp], [0, 2]);
   assert.deepEqual(t.items.map((c) => c.prompt_id), ["c", "b"]);
-  const u = selectPatchSubset([...all, { prompt_id: "e", p0: 0.97, outcome: "success" as const }], { ...DESIGN_SUBSET, seed: 1, minItems: 4 });
+  const u = selectPatchSubset([...all, cand("e", 0.97, "success")], { ...DESIGN_SUBSET, seed: 1, minItems: 4 });
   assert.deepEqual([u.highSuccesses, u.balanced, u.toppedUp], [1, 2, 1]);
   // High pressure (T = 0.95): b, c (failures), e (success). The rule takes e and one failure; the top-up the other.
   assert.deepEqual(u.items.map((c) => c.prompt_id).sort(), ["b", "c", "e"]);

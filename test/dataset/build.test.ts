@@ -7,7 +7,7 @@
  */
 import { strict as assert } from "node:assert";
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, test } from "node:test";
 import { buildDataset } from "../../src/dataset/build.ts";
 import { syntheticProbe } from "../../src/dataset/probe.ts";
@@ -80,35 +80,32 @@ test("a later build can replay an earlier build's audit logs and gets the same p
   assert.equal(b, a);
 });
 
-test("an unwritable log path stops the build before any request is sent", async () => {
+/** A build over a data root holding `file` with `content` fails as `expected` before the Batch API peer sees any request. */
+async function failsBeforeAnyRequest(label: string, file: string, content: string, expected: (e: unknown) => boolean): Promise<string> {
   const srv = await startOpenAIServer({ responder: fakeModel });
   try {
-    const r = root("nolog");
-    mkdirSync(join(r, "data"), { recursive: true });
-    writeFileSync(join(r, "data/logs"), "a file where the log directory should be");
-    await assert.rejects(
-      withKey(() => buildDataset(testConfig(r, srv.baseURL), { probe: syntheticProbe(1) })),
-      (e: unknown) => e instanceof ConfigError && /data\/logs/.test(e.message),
-    );
+    const r = root(label);
+    mkdirSync(dirname(join(r, file)), { recursive: true });
+    writeFileSync(join(r, file), content);
+    await assert.rejects(withKey(() => buildDataset(testConfig(r, srv.baseURL), { probe: syntheticProbe(1) })), expected);
     assert.deepEqual(srv.log, [], "the server saw nothing");
-    assert.equal(readFileSync(join(r, "data/logs"), "utf8"), "a file where the log directory should be");
+    return r;
   } finally {
     await srv.close();
   }
+}
+
+test("an unwritable log path stops the build before any request is sent", async () => {
+  const blocker = "a file where the log directory should be";
+  const r = await failsBeforeAnyRequest("nolog", "data/logs", blocker, (e) => e instanceof ConfigError && /data\/logs/.test(e.message));
+  assert.equal(readFileSync(join(r, "data/logs"), "utf8"), blocker);
 });
 
 test("a malformed idioms.csv line in the data root stops the build with file and line, before any request", async () => {
-  const srv = await startOpenAIServer({ responder: fakeModel });
-  try {
-    const r = root("badidioms");
-    mkdirSync(join(r, "data/raw"), { recursive: true });
-    writeFileSync(join(r, "data/raw/idioms.csv"), '"{Break a leg}>>{Good luck!}"\n"{Hit the sack}\n');
-    await assert.rejects(
-      withKey(() => buildDataset(testConfig(r, srv.baseURL), { probe: syntheticProbe(1) })),
-      (e: unknown) => e instanceof InputError && e.message.includes("idioms.csv") && e.message.includes("line 2"),
-    );
-    assert.deepEqual(srv.log, []);
-  } finally {
-    await srv.close();
-  }
+  await failsBeforeAnyRequest(
+    "badidioms",
+    "data/raw/idioms.csv",
+    '"{Break a leg}>>{Good luck!}"\n"{Hit the sack}\n',
+    (e) => e instanceof InputError && e.message.includes("idioms.csv") && e.message.includes("line 2"),
+  );
 });

@@ -52,6 +52,21 @@ export function blankIdiom(idiom: string): { blanked: string; target: string } |
 
 const IDIOM_IDS: IdiomTemplateId[] = ["I1", "I2", "I3"];
 
+/** The candidate asking for an idiom's blanked last word; templates I1–I3 taken in turn by `index`. */
+function idiomCandidate(idiom: string, b: { blanked: string; target: string }, index: number, source: string, origin: string | null): Candidate {
+  const tid = IDIOM_IDS[index % 3];
+  return makeCandidate({
+    category: "idioms",
+    question_text: IDIOM_TEMPLATES[tid](b.blanked),
+    target_word: b.target,
+    template_id: tid,
+    source,
+    subject: idiom,
+    relation: "idiom",
+    origin,
+  });
+}
+
 /**
  * Up to `n` idiom candidates: qualifying idioms (deduplicated case-insensitively) in a seeded order,
  * templates I1–I3 taken in turn.
@@ -69,18 +84,7 @@ export function idiomCandidates(entries: IdiomEntry[], n: number, seed: number):
     else rejected++;
   }
   const order = new Prng(seed, "idioms").shuffle(usable).slice(0, n);
-  const candidates = order.map((u, i) => {
-    const tid = IDIOM_IDS[i % 3];
-    return makeCandidate({
-      category: "idioms",
-      question_text: IDIOM_TEMPLATES[tid](u.blanked),
-      target_word: u.target,
-      template_id: tid,
-      source: "idioms_csv",
-      subject: u.e.idiom,
-      relation: "idiom",
-    });
-  });
+  const candidates = order.map((u, i) => idiomCandidate(u.e.idiom, u, i, "idioms_csv", null));
   return { candidates, eligible: usable.length, rejected };
 }
 
@@ -88,15 +92,5 @@ export function idiomCandidates(entries: IdiomEntry[], n: number, seed: number):
 export function idiomFromReply(idiomFull: string, target: string, index: number, origin: string, source: string): Candidate | null {
   const b = blankIdiom(idiomFull.trim().replace(/\s+/g, " "));
   if (!b || b.target.toLowerCase() !== target.trim().toLowerCase()) return null;
-  const tid = IDIOM_IDS[index % 3];
-  return makeCandidate({
-    category: "idioms",
-    question_text: IDIOM_TEMPLATES[tid](b.blanked),
-    target_word: b.target,
-    template_id: tid,
-    source,
-    subject: idiomFull,
-    relation: "idiom",
-    origin,
-  });
+  return idiomCandidate(idiomFull, b, index, source, origin);
 }

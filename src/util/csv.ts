@@ -4,6 +4,7 @@ import { InputError } from "../errors.ts";
 import { appendFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { writeFileAtomic } from "./jsonl.ts";
+import { parseRecord } from "./records.ts";
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return "";
@@ -90,12 +91,7 @@ export function readCsv<S extends z.ZodTypeAny>(
     if (!keep(raw)) continue;
     const obj: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(raw)) obj[k] = v !== undefined && v in SPECIAL ? SPECIAL[v] : v;
-    const r = schema.safeParse(obj);
-    if (!r.success) {
-      const iss = r.error.issues[0];
-      throw InputError.at(file, i + 1, iss.path.join(".") || null, iss.message);
-    }
-    out.push(r.data);
+    out.push(parseRecord(schema, obj, file, i + 1));
   }
   return out;
 }

@@ -2,6 +2,7 @@ import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync, mk
 import { dirname } from "node:path";
 import type { z } from "zod";
 import { InputError } from "../errors.ts";
+import { parseRecord } from "./records.ts";
 
 /** Reads a JSONL file, validating each line; errors name file, line and field. */
 export function readJsonl<S extends z.ZodTypeAny>(file: string, schema: S): z.output<S>[] {
@@ -19,14 +20,21 @@ export function readJsonl<S extends z.ZodTypeAny>(file: string, schema: S): z.ou
       if (i >= lines.length - 2) break;
       throw InputError.at(file, i + 1, null, `not valid JSON (${(e as Error).message})`);
     }
-    const r = schema.safeParse(obj);
-    if (!r.success) {
-      const iss = r.error.issues[0];
-      throw InputError.at(file, i + 1, iss.path.join(".") || null, iss.message);
-    }
-    out.push(r.data);
+    out.push(parseRecord(schema, obj, file, i + 1));
   }
   return out;
+}
+
+/** Reads one JSON file and validates it; errors name the file and the field. */
+export function readJsonFile<S extends z.ZodTypeAny>(file: string, schema: S): z.output<S> {
+  if (!existsSync(file)) throw InputError.at(file, null, null, "file not found");
+  let obj: unknown;
+  try {
+    obj = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw InputError.at(file, null, null, `not valid JSON (${(e as Error).message})`);
+  }
+  return parseRecord(schema, obj, file, null);
 }
 
 /** Appends records, one JSON object per line, creating the directory. */

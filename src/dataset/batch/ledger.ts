@@ -4,10 +4,9 @@
  * atomically, so a crash at any point leaves either no batch or a recorded one — never an unrecorded
  * submission that a rerun would pay for again.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { z } from "zod";
-import { InputError } from "../../errors.ts";
-import { writeJson } from "../../util/jsonl.ts";
+import { readJsonFile, writeJson } from "../../util/jsonl.ts";
 
 export const BatchStatus = z.enum([
   "uploaded",
@@ -47,18 +46,7 @@ const LedgerFile = z.object({ batches: z.record(z.string(), LedgerEntry) });
 export class Ledger {
   private entries: Record<string, LedgerEntry>;
   constructor(readonly file: string) {
-    this.entries = {};
-    if (existsSync(file)) {
-      let raw: unknown;
-      try {
-        raw = JSON.parse(readFileSync(file, "utf8"));
-      } catch (e) {
-        throw InputError.at(file, null, null, `not valid JSON (${(e as Error).message})`);
-      }
-      const r = LedgerFile.safeParse(raw);
-      if (!r.success) throw InputError.at(file, null, r.error.issues[0].path.join("."), r.error.issues[0].message);
-      this.entries = r.data.batches;
-    }
+    this.entries = existsSync(file) ? readJsonFile(file, LedgerFile).batches : {};
   }
 
   get(partKey: string): LedgerEntry | undefined {

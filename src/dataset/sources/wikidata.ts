@@ -4,11 +4,11 @@
  * goes to the endpoint (and is then written to the cache), so reruns and offline runs never need the
  * network. `offline: true` turns a miss into an error instead of a request.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { z } from "zod";
-import { InputError, SempressError } from "../../errors.ts";
+import { SempressError } from "../../errors.ts";
 import { log } from "../../log.ts";
-import { writeJson } from "../../util/jsonl.ts";
+import { readJsonFile, writeJson } from "../../util/jsonl.ts";
 
 export const WIKIDATA_CACHE_FILE = "data/raw/wikidata_cache.json";
 
@@ -91,15 +91,7 @@ export class WikidataClient {
 
 function readCache(file: string): WikidataCache {
   if (!existsSync(file)) return { _header: { built_by: "WikidataClient (live queries)" }, queries: {} };
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, "utf8"));
-  } catch (e) {
-    throw InputError.at(file, null, null, `not valid JSON (${(e as Error).message})`);
-  }
-  const r = WikidataCache.safeParse(raw);
-  if (!r.success) throw InputError.at(file, null, r.error.issues[0].path.join("."), r.error.issues[0].message);
-  return r.data;
+  return readJsonFile(file, WikidataCache);
 }
 
 /** (subject label, value label) pairs of a result, in result order, blank labels skipped. */

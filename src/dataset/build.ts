@@ -11,6 +11,7 @@ import { ConfigError } from "../errors.ts";
 import { log } from "../log.ts";
 import type { SplitLimits } from "./batch/files.ts";
 import { Ledger } from "./batch/ledger.ts";
+import { ChatProvider } from "./llm/chat.ts";
 import { OpenAIBatchProvider } from "./llm/openai.ts";
 import { DEMO_SOURCE } from "./demo.ts";
 import type { BatchProvider } from "./llm/provider.ts";
@@ -29,6 +30,8 @@ import { selectStep } from "./steps/select.ts";
 import { validateStep } from "./steps/validate.ts";
 
 export const STEPS: readonly Step[] = [collectStep, gapsStep, generateStep, ingestStep, filterStep, validateStep, probeStep, selectStep];
+/** The steps that ask the LLM provider. */
+const LLM_STEPS = [generateStep.name, validateStep.name];
 
 export interface BuildOptions {
   resume?: boolean;
@@ -64,6 +67,10 @@ export function makeProvider(cfg: Config): BatchProvider {
     if (!cfg.llm.replayDir) throw new ConfigError("llm.provider is replay but llm.replayDir is not set");
     return new ReplayProvider(inputPath(cfg, cfg.llm.replayDir));
   }
+  if (cfg.llm.provider === "chat") {
+    const paths = datasetPaths(cfg);
+    return new ChatProvider({ endpoint: { baseURL: cfg.llm.baseURL, model: cfg.llm.model }, chat: cfg.llm.chat, logsDir: paths.logs, ledgerFile: paths.ledger });
+  }
   if (!process.env.OPENAI_API_KEY) {
     throw new ConfigError("llm.provider is openai but OPENAI_API_KEY is not set (use --llm replay:DIR to build offline)", "openai_key_missing");
   }
@@ -72,7 +79,7 @@ export function makeProvider(cfg: Config): BatchProvider {
 
 function generatedSource(p: BatchProvider): string {
   if (p instanceof ReplayProvider) return p.isDemo ? DEMO_SOURCE : "replay";
-  return p.name === "openai" ? "llm" : p.name;
+  return p.name === "openai" || p.name === "chat" ? "llm" : p.name;
 }
 
 /** Moves a previous build's manifest and ledger aside for a fresh (non-resumed) build. */
@@ -100,6 +107,9 @@ export async function buildDataset(cfg: Config, opts: BuildOptions): Promise<Bui
     throw new ConfigError(`--resume: config differs from the build recorded in ${paths.manifest} (hash ${prev.config_hash} ≠ ${hash})`, "resume_config_changed");
   }
   const provider = opts.provider ?? makeProvider(cfg);
+  // Before a fresh build moves the previous one aside: a wrong endpoint must not cost the old build.
+  const llmDone = opts.resume && prev && LLM_STEPS.every((s) => prev.steps[s]);
+  if (!llmDone) await provider.preflight?.();
   if (!opts.resume) startFresh(paths);
   const manifest: Manifest = opts.resume && prev ? prev : { config_hash: hash, provider: provider.name, probe: opts.probe.probeName ?? "custom", steps: {} };
   writeManifest(paths.manifest, manifest);

@@ -1,9 +1,11 @@
 /**
- * `sempress dataset build [--llm openai|replay:DIR] [--resume] [--p0-probe sidecar|synthetic]`
- * builds data/validated/prompts.jsonl and report.json (design "Dataset"). stdout: one JSON summary;
- * stderr: logs and progress. `--p0-probe synthetic` is for tests only (a hash, not a model).
+ * `sempress dataset build [--llm openai|chat|replay:DIR] [--llm-base-url URL] [--llm-model NAME]
+ * [--llm-concurrency N] [--resume] [--p0-probe sidecar|synthetic]` builds data/validated/prompts.jsonl
+ * and report.json (design "Dataset"). stdout: one JSON summary; stderr: logs and progress.
+ * `--p0-probe synthetic` is for tests only (a hash, not a model).
  */
-import type { Command } from "commander";
+import { InvalidArgumentError, type Command } from "commander";
+import { ConfigSchema, deepMerge, type Config } from "../../config.ts";
 import { ConfigError } from "../../errors.ts";
 import { readFileSync } from "node:fs";
 import { buildDataset } from "../../dataset/build.ts";
@@ -15,19 +17,43 @@ import { configFor, printJson } from "../common.ts";
 
 interface BuildOpts {
   llm?: string;
+  llmBaseUrl?: string;
+  llmModel?: string;
+  llmConcurrency?: number;
   resume?: boolean;
   p0Probe: string;
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a positive integer");
+  return n;
+}
+
+/** The --llm-* flags over the resolved config (they win over file and env), validated again. */
+function withLlmFlags(cfg: Config, o: BuildOpts): Config {
+  const llm: Record<string, unknown> = {};
+  if (o.llmBaseUrl !== undefined) llm.baseURL = o.llmBaseUrl;
+  if (o.llmModel !== undefined) llm.model = o.llmModel;
+  if (o.llmConcurrency !== undefined) llm.chat = { concurrency: o.llmConcurrency };
+  if (Object.keys(llm).length === 0) return cfg;
+  const r = ConfigSchema.safeParse(deepMerge(cfg, { llm }));
+  if (!r.success) throw new ConfigError(`config field ${r.error.issues[0].path.join(".")}: ${r.error.issues[0].message}`);
+  return r.data;
 }
 
 export function register(program: Command): void {
   const ds = program.command("dataset").description("build the validated prompt dataset (Module 2)");
   ds.command("build")
     .description("collect → gaps → generate → ingest → filter → validate → P0 probe → select")
-    .option("--llm <spec>", 'batch replies from "openai" or "replay:DIR" (recorded outputs)')
-    .option("--resume", "continue after the last finished step; recorded batches are never resubmitted")
+    .option("--llm <spec>", 'replies from "openai" (Batch API), "chat" (any OpenAI-compatible Chat Completions endpoint) or "replay:DIR" (recorded outputs)')
+    .option("--llm-base-url <url>", "endpoint base URL, e.g. http://localhost:8000/v1 (default: llm.baseURL, else OPENAI_BASE_URL)")
+    .option("--llm-model <name>", "model name sent to the endpoint (default: llm.model)")
+    .option("--llm-concurrency <n>", "chat requests in flight at once (default: llm.chat.concurrency)", positiveInt)
+    .option("--resume", "continue after the last finished step; recorded batches and chat answers are never asked for again")
     .option("--p0-probe <kind>", "sidecar (real P_sem) or synthetic (tests only: hash, not a model)", "sidecar")
     .action(async (o: BuildOpts, cmd: Command) => {
-      const cfg = configFor(cmd, { llm: o.llm });
+      const cfg = withLlmFlags(configFor(cmd, { llm: o.llm }), o);
       const t0 = Date.now();
       let probe: P0Probe;
       let close = async () => {};

@@ -38,6 +38,8 @@ export class OpenAIBatchProvider implements BatchProvider {
       provider: this.name,
       model: this.settings.model ?? null,
       base_url: this.settings.baseURL ? stripCredentials(this.settings.baseURL) : null,
+      // Batch output lines carry it per reply; the batch path has never collected it.
+      server_model: null,
       replay_dir: null,
       demo: false,
       validation_responder: null,

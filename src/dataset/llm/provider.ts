@@ -15,11 +15,16 @@ export interface PartResult {
 }
 
 export interface BatchProvider {
-  /** openai | replay */
+  /** openai | chat | replay */
   readonly name: string;
   /** Where its replies come from, for data/validated/report.json and the report's header. */
   provenance(): LlmProvenance;
   runPart(part: RequestPart, requests: readonly BatchRequestLine[], ledger: Ledger): Promise<PartResult>;
+  /**
+   * Checks the endpoint (reachable, key accepted, model known) before the build writes anything a
+   * resume would trust; absent when there is nothing to check up front.
+   */
+  preflight?(): Promise<void>;
 }
 
 /** What built a dataset's generated items and judgements: recorded in data/validated/report.json. */
@@ -27,6 +32,8 @@ export interface LlmProvenance {
   provider: string;
   model: string | null;
   base_url: string | null;
+  /** The model id the server reported in its replies (`response.model`); several are joined by ", ". null when not recorded. */
+  server_model: string | null;
   replay_dir: string | null;
   /** True when replies are the bundled hand-written demo set, not model output. */
   demo: boolean;

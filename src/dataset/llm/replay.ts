@@ -53,7 +53,7 @@ export class ReplayProvider implements BatchProvider {
   }
 
   provenance(): LlmProvenance {
-    return { provider: this.name, model: null, base_url: null, replay_dir: this.dir, demo: this.isDemo, validation_responder: this.demoRule ? DEMO_RULE : null };
+    return { provider: this.name, model: null, base_url: null, server_model: null, replay_dir: this.dir, demo: this.isDemo, validation_responder: this.demoRule ? DEMO_RULE : null };
   }
 
   get size(): number {

@@ -8,7 +8,7 @@
 import { strict as assert } from "node:assert";
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { buildDataset } from "../../src/dataset/build.ts";
 import { syntheticProbe } from "../../src/dataset/probe.ts";
 import { ConfigError, InputError } from "../../src/errors.ts";
@@ -16,15 +16,9 @@ import { loadConfig } from "../../src/config.ts";
 import { fakeModel } from "../peers/fakeModel.ts";
 import { startOpenAIServer } from "../peers/openaiServer.ts";
 import { checkOutputs } from "./invariants.ts";
-import { FULL_SIZES, removeRoot, sameOutput, SMALL_SIZES, tempRoot, testConfig, withKey } from "./helpers.ts";
+import { FULL_SIZES, sameOutput, scratchRoots, SMALL_SIZES, testConfig, withKey } from "./helpers.ts";
 
-const roots: string[] = [];
-after(() => roots.forEach(removeRoot));
-function root(label: string): string {
-  const r = tempRoot(label);
-  roots.push(r);
-  return r;
-}
+const root = scratchRoots();
 
 async function fullBuild(): Promise<{ root: string; submissions: number; uploads: number }> {
   const srv = await startOpenAIServer({ responder: fakeModel });

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import assert from "node:assert/strict";
+import { after } from "node:test";
 import { loadConfig, type Config } from "../../src/config.ts";
 
 export const TEST_KEY = "sk-test-SECRET-0123456789abcdef";
@@ -13,6 +14,17 @@ export function tempRoot(label: string): string {
 
 export function removeRoot(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** A maker of temp data roots (`root(label)`) whose roots are all removed when the test file is done. */
+export function scratchRoots(): (label: string) => string {
+  const roots: string[] = [];
+  after(() => roots.forEach(removeRoot));
+  return (label) => {
+    const r = tempRoot(label);
+    roots.push(r);
+    return r;
+  };
 }
 
 /** The full design sizes (6,600 candidates → 5 × 500) or the default profile's small ones. */

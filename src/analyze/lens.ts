@@ -13,41 +13,34 @@ const bothConditions = (p: UnitPair): UnitRecord[] => [p.baseline, p.negative];
 const keyOf = (u: UnitRecord) => ({ prompt_id: u.prompt_id, condition: u.condition, outcome: u.outcome });
 const itemOf = (u: UnitRecord) => ({ ids: decisionIds(u), position: -1, token_ids: u.sx_decision.first });
 
-async function perBatch<Row>(ctx: AnalysisContext, name: string, rowsOf: (units: UnitRecord[]) => Promise<Row[]>): Promise<Row[]> {
-  const rows: Row[] = [];
-  const bar = new Progress(name, ctx.units.length);
-  for (const group of chunks(ctx.units, ctx.batch)) {
-    rows.push(...(await rowsOf(group.flatMap(bothConditions))));
-    bar.tick(group.length);
-  }
-  bar.stop();
-  return rows;
+/** An analysis that sends every unit's decision input to one sidecar op and turns each reply into rows. */
+function decisionAnalysis<Row extends object, Probs>(
+  name: "lens" | "decompose",
+  columns: readonly string[],
+  file: Analysis["file"],
+  probe: (ctx: AnalysisContext, items: ReturnType<typeof itemOf>[]) => Promise<Probs[]>,
+  rowsOf: (key: ReturnType<typeof keyOf>, probs: Probs) => Row[],
+): Analysis<Row> {
+  return {
+    name,
+    needs: [],
+    columns,
+    file,
+    async run(ctx) {
+      const rows: Row[] = [];
+      const bar = new Progress(name, ctx.units.length);
+      for (const group of chunks(ctx.units, ctx.batch)) {
+        const units = group.flatMap(bothConditions);
+        const probs = await probe(ctx, units.map(itemOf));
+        units.forEach((u, i) => rows.push(...rowsOf(keyOf(u), probs[i])));
+        bar.tick(group.length);
+      }
+      bar.stop();
+      return { rows };
+    },
+  };
 }
 
-export const lensAnalysis: Analysis<LogitLensRow> = {
-  name: "lens",
-  needs: [],
-  columns: LOGIT_LENS_COLUMNS,
-  file: (p) => p.logitLens,
-  async run(ctx) {
-    const rows = await perBatch(ctx, "lens", async (units) => {
-      const probs = await ctx.env.sidecar.logitLens(units.map(itemOf));
-      return units.flatMap((u, i) => logitLensRows(keyOf(u), probs[i]));
-    });
-    return { rows };
-  },
-};
+export const lensAnalysis: Analysis<LogitLensRow> = decisionAnalysis("lens", LOGIT_LENS_COLUMNS, (p) => p.logitLens, (ctx, items) => ctx.env.sidecar.logitLens(items), logitLensRows);
 
-export const decomposeAnalysis: Analysis<DecompRow> = {
-  name: "decompose",
-  needs: [],
-  columns: DECOMP_COLUMNS,
-  file: (p) => p.decomp,
-  async run(ctx) {
-    const rows = await perBatch(ctx, "decompose", async (units) => {
-      const probs = await ctx.env.sidecar.decompose(units.map(itemOf));
-      return units.flatMap((u, i) => decompRows(keyOf(u), probs[i]));
-    });
-    return { rows };
-  },
-};
+export const decomposeAnalysis: Analysis<DecompRow> = decisionAnalysis("decompose", DECOMP_COLUMNS, (p) => p.decomp, (ctx, items) => ctx.env.sidecar.decompose(items), decompRows);

@@ -25,16 +25,21 @@ export const ValidationReply = z.object({
 });
 export type ValidationReply = z.infer<typeof ValidationReply>;
 
-/** One line of data/validated/prompts.jsonl. */
-export const PromptRecord = z.object({
-  prompt_id: z.string(),
+/** The question and its target: what a dataset candidate and a final prompt both carry. */
+export const QuestionFields = {
   category: Category,
   question_text: z.string(),
   target_word: z.string(),
   target_word_normalized: z.string(),
   template_id: z.string(),
-  /** Where the candidate came from: idioms_csv | wikidata | llm | replay_demo | … */
+  /** idioms_csv | wikidata | wikidata_cache | world_countries_cache (shipped cache, not Wikidata) | llm | replay | replay_demo */
   source: z.string(),
+};
+
+/** One line of data/validated/prompts.jsonl. */
+export const PromptRecord = z.object({
+  prompt_id: z.string(),
+  ...QuestionFields,
   subject: z.string().nullable().optional(),
   relation: z.string().nullable().optional(),
   validation: ValidationReply,
@@ -81,19 +86,22 @@ export const DetectionRecord = z.object({
 });
 export type DetectionRecord = z.infer<typeof DetectionRecord>;
 
+/** Real-valued CSV columns, in the given order (cells arrive as strings; readCsv maps inf/-inf/nan). */
+function reals<const K extends string>(...columns: K[]): Record<K, z.ZodCoercedNumber> {
+  return Object.fromEntries(columns.map((c) => [c, z.coerce.number()])) as Record<K, z.ZodCoercedNumber>;
+}
+/** An integer CSV column: an index, a count or a 0/1 flag. */
+const int = () => z.coerce.number().int();
+/** The key of an analysis row: the prompt, its condition, and the prompt's greedy outcome. */
+const AnalysisKey = { prompt_id: z.string(), condition: Condition, outcome: Outcome };
+
 /** runs/psem.csv */
 export const PsemRow = z.object({
   prompt_id: z.string(),
   category: Category,
   target_word: z.string(),
-  bin: z.coerce.number().int(),
-  p0: z.coerce.number(),
-  p1: z.coerce.number(),
-  delta: z.coerce.number(),
-  rel_suppression: z.coerce.number(),
-  log_ratio: z.coerce.number(),
-  p0_plain: z.coerce.number(),
-  p1_plain: z.coerce.number(),
+  bin: int(),
+  ...reals("p0", "p1", "delta", "rel_suppression", "log_ratio", "p0_plain", "p1_plain"),
 });
 export type PsemRow = z.infer<typeof PsemRow>;
 
@@ -101,78 +109,46 @@ export type PsemRow = z.infer<typeof PsemRow>;
 export const BehaviorRow = z.object({
   prompt_id: z.string(),
   condition: Condition,
-  n_samples: z.coerce.number().int(),
-  violation_rate: z.coerce.number(),
-  format_adherence_rate: z.coerce.number(),
-  clean_success_rate: z.coerce.number(),
+  n_samples: int(),
+  ...reals("violation_rate", "format_adherence_rate", "clean_success_rate"),
   /** 1 when the greedy completion contains X. */
-  greedy_violation: z.coerce.number().int(),
+  greedy_violation: int(),
 });
 export type BehaviorRow = z.infer<typeof BehaviorRow>;
 
 /** runs/attention_metrics.csv: scope head (layer, head ≥ 0), layer (head = -1) or global (both -1). */
 export const AttentionRow = z.object({
-  prompt_id: z.string(),
-  condition: Condition,
-  outcome: Outcome,
+  ...AnalysisKey,
   scope: z.enum(["head", "layer", "global"]),
-  layer: z.coerce.number().int(),
-  head: z.coerce.number().int(),
-  iar: z.coerce.number(),
-  nf: z.coerce.number(),
-  tmf: z.coerce.number(),
-  pi: z.coerce.number(),
+  layer: int(),
+  head: int(),
+  ...reals("iar", "nf", "tmf", "pi"),
 });
 export type AttentionRow = z.infer<typeof AttentionRow>;
 
 /** runs/logit_lens.csv: layer ℓ = output of block ℓ (0..n_layers-1, as in every CSV); -1 = the embeddings, before block 0. */
-export const LogitLensRow = z.object({
-  prompt_id: z.string(),
-  condition: Condition,
-  outcome: Outcome,
-  layer: z.coerce.number().int(),
-  mass: z.coerce.number(),
-});
+export const LogitLensRow = z.object({ ...AnalysisKey, layer: int(), mass: z.coerce.number() });
 export type LogitLensRow = z.infer<typeof LogitLensRow>;
 
 /** runs/ffn_attn_decomp.csv */
-export const DecompRow = z.object({
-  prompt_id: z.string(),
-  condition: Condition,
-  outcome: Outcome,
-  layer: z.coerce.number().int(),
-  p_in: z.coerce.number(),
-  p_attn: z.coerce.number(),
-  p_out: z.coerce.number(),
-  attn_contrib: z.coerce.number(),
-  ffn_contrib: z.coerce.number(),
-});
+export const DecompRow = z.object({ ...AnalysisKey, layer: int(), ...reals("p_in", "p_attn", "p_out", "attn_contrib", "ffn_contrib") });
 export type DecompRow = z.infer<typeof DecompRow>;
 
 /** runs/patching_results.csv */
 export const PatchRow = z.object({
   prompt_id: z.string(),
-  bin: z.coerce.number().int(),
+  bin: int(),
   outcome: Outcome,
   site: z.enum(["resid", "attn"]),
-  layer: z.coerce.number().int(),
-  p_negative: z.coerce.number(),
-  p_patched: z.coerce.number(),
-  delta_p: z.coerce.number(),
+  layer: int(),
+  ...reals("p_negative", "p_patched", "delta_p"),
   /** 1 when the patched pass's argmax next token starts X and the unpatched one does not, or vice versa; not a greedy-answer flip. */
-  next_token_flip: z.coerce.number().int(),
+  next_token_flip: int(),
 });
 export type PatchRow = z.infer<typeof PatchRow>;
 
 /** runs/bootstrap_results.csv */
-export const BootstrapRow = z.object({
-  metric: z.string(),
-  group: z.string(),
-  estimate: z.coerce.number(),
-  ci_low: z.coerce.number(),
-  ci_high: z.coerce.number(),
-  n: z.coerce.number().int(),
-});
+export const BootstrapRow = z.object({ metric: z.string(), group: z.string(), ...reals("estimate", "ci_low", "ci_high"), n: int() });
 export type BootstrapRow = z.infer<typeof BootstrapRow>;
 
 /** run.json written next to every run's outputs. */

@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { Category, ValidationReply } from "../schemas.ts";
+import { QuestionFields, ValidationReply } from "../schemas.ts";
 import type { Category as CategoryT } from "../config.ts";
 import { normalizeForMatch } from "../util/normalize.ts";
 
@@ -12,13 +12,7 @@ import { normalizeForMatch } from "../util/normalize.ts";
 export const Candidate = z.object({
   /** Same formula as the final prompt_id (see promptId). */
   candidate_id: z.string(),
-  category: Category,
-  question_text: z.string(),
-  target_word: z.string(),
-  target_word_normalized: z.string(),
-  template_id: z.string(),
-  /** idioms_csv | wikidata | wikidata_cache | world_countries_cache (shipped cache, not Wikidata) | llm | replay | replay_demo */
-  source: z.string(),
+  ...QuestionFields,
   subject: z.string().nullable(),
   relation: z.string().nullable(),
   /** custom_id of the batch request a generated candidate came from, else null. */

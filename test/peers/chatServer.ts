@@ -40,7 +40,8 @@ export interface ChatServerOptions {
   beforeReply?: (c: FaultContext) => Promise<void> | void;
 }
 
-export type Outcome = "answered" | "429" | "500" | "slow" | "text" | "drop" | "401" | "404" | "400";
+/** lost: the client was gone (killed, or timed out) by the time the reply was ready. */
+export type Outcome = "pending" | "answered" | "lost" | "429" | "500" | "slow" | "text" | "drop" | "401" | "404" | "400";
 
 export interface ChatRequestRecord {
   customId: string;
@@ -105,7 +106,7 @@ export async function startChatServer(opts: ChatServerOptions = {}): Promise<Cha
       customId,
       contentHash,
       at: Date.now(),
-      outcome: "answered",
+      outcome: "pending",
       responseFormat: !!body.response_format,
       maxTokensParam: body.max_tokens !== undefined ? "max_tokens" : body.max_completion_tokens !== undefined ? "max_completion_tokens" : null,
     };
@@ -153,7 +154,11 @@ export async function startChatServer(opts: ChatServerOptions = {}): Promise<Cha
     if ("http" in reply) return fail("500", reply.http, { error: { message: reply.message, type: "server_error" } });
     if ("error" in reply) return fail("400", 400, apiError(reply.error.message, reply.error.code));
     const text = fault?.kind === "text" ? "Sure! Here are the answers you asked for, one per line." : reply.text;
-    if (fault?.kind === "text") rec.outcome = "text";
+    if (res.destroyed) {
+      rec.outcome = "lost";
+      return;
+    }
+    rec.outcome = fault?.kind === "text" ? "text" : "answered";
     send(res, 200, {
       id: `chatcmpl-${ctx.n}`,
       object: "chat.completion",

@@ -59,93 +59,98 @@ async function formatted(sc: SidecarClient, cfg: Config, prompt: string, system?
   return t;
 }
 
+/**
+ * Gives a sub-command its --model option (last, after the command's own) and an action that starts the
+ * sidecar, prints the JSON object `fn` returns, and stops the sidecar.
+ */
+function sidecarAction<O extends object>(cmd: Command, fn: (sc: SidecarClient, cfg: Config, o: O) => Promise<object>): void {
+  cmd.option("--model <model>", MODEL_HELP).action(async (o: O & ModelOpt & { format?: string }, self: Command) => {
+    if (o.format && o.format !== "raw" && o.format !== "chat") throw new InputError(`--format: expected raw or chat, got "${o.format}"`);
+    printJson(await withSidecar(self, o as ModelOpt & { format?: "raw" | "chat" }, (sc, cfg) => fn(sc, cfg, o)));
+  });
+}
+
 export function register(program: Command): void {
   const sidecar = program.command("sidecar").description("talk to the model sidecar directly (JSON on stdout)");
 
-  sidecar
-    .command("hello")
-    .description("start the sidecar and print the model's facts")
-    .option("--model <model>", MODEL_HELP)
-    .option("--full", "also print tokenizer_config and the chat template", false)
-    .action(async (o: ModelOpt & { full: boolean }, cmd: Command) => {
-      await withSidecar(cmd, o, async (sc) => {
-        const { tokenizer_json: _json, tokenizer_config, chat_template, ...facts } = await sc.hello();
-        printJson(o.full ? { ...facts, tokenizer_config, chat_template } : { ...facts, has_chat_template: chat_template !== null });
-      });
-    });
+  sidecarAction(
+    sidecar
+      .command("hello")
+      .description("start the sidecar and print the model's facts")
+      .option("--full", "also print tokenizer_config and the chat template", false),
+    async (sc, _cfg, o: { full: boolean }) => {
+      const { tokenizer_json: _json, tokenizer_config, chat_template, ...facts } = await sc.hello();
+      return o.full ? { ...facts, tokenizer_config, chat_template } : { ...facts, has_chat_template: chat_template !== null };
+    },
+  );
 
-  sidecar
-    .command("tokenize")
-    .description("token ids and character offsets of each --text")
-    .requiredOption("--text <text>", "text to tokenize (repeatable)", collect)
-    .option("--special", "add the tokenizer's special tokens (BOS etc.)", false)
-    .option("--model <model>", MODEL_HELP)
-    .action(async (o: ModelOpt & { text: string[]; special: boolean }, cmd: Command) => {
-      await withSidecar(cmd, o, async (sc) => {
-        const r = await sc.tokenize(o.text, o.special);
-        printJson({ texts: o.text, ids: r.ids, offsets: r.offsets });
-      });
-    });
+  sidecarAction(
+    sidecar
+      .command("tokenize")
+      .description("token ids and character offsets of each --text")
+      .requiredOption("--text <text>", "text to tokenize (repeatable)", collect)
+      .option("--special", "add the tokenizer's special tokens (BOS etc.)", false),
+    async (sc, _cfg, o: { text: string[]; special: boolean }) => {
+      const r = await sc.tokenize(o.text, o.special);
+      return { texts: o.text, ids: r.ids, offsets: r.offsets };
+    },
+  );
 
-  sidecar
-    .command("decode")
-    .description("text of comma-separated token ids")
-    .requiredOption("--ids <ids>", "token ids, e.g. 9707,1879", parseIds)
-    .option("--keep-special", "keep special tokens in the text", false)
-    .option("--model <model>", MODEL_HELP)
-    .action(async (o: ModelOpt & { ids: number[]; keepSpecial: boolean }, cmd: Command) => {
-      await withSidecar(cmd, o, async (sc) => {
-        const [text] = await sc.decode([o.ids], !o.keepSpecial);
-        printJson({ ids: o.ids, text });
-      });
-    });
+  sidecarAction(
+    sidecar
+      .command("decode")
+      .description("text of comma-separated token ids")
+      .requiredOption("--ids <ids>", "token ids, e.g. 9707,1879", parseIds)
+      .option("--keep-special", "keep special tokens in the text", false),
+    async (sc, _cfg, o: { ids: number[]; keepSpecial: boolean }) => {
+      const [text] = await sc.decode([o.ids], !o.keepSpecial);
+      return { ids: o.ids, text };
+    },
+  );
 
-  sidecar
-    .command("generate")
-    .description("greedy answer to --prompt")
-    .requiredOption("--prompt <text>", "prompt text")
-    .option("--max-new-tokens <n>", "new tokens at most", positiveInt("--max-new-tokens"), 8)
-    .option("--format <f>", "raw or chat (default from config)")
-    .option("--system <text>", "system message for the chat format")
-    .option("--model <model>", MODEL_HELP)
-    .action(async (o: ModelOpt & { prompt: string; maxNewTokens: number; format?: "raw" | "chat"; system?: string }, cmd: Command) => {
-      if (o.format && o.format !== "raw" && o.format !== "chat") throw new InputError(`--format: expected raw or chat, got "${o.format}"`);
-      await withSidecar(cmd, o, async (sc, cfg) => {
-        const text = await formatted(sc, cfg, o.prompt, o.system);
-        // the same ids generation and P_sem use everywhere: BOS in front when the model expects one
-        const promptIds = HfTokenizer.fromHello(await sc.hello()).encodePrompt(text);
-        if (promptIds.length === 0) throw new InputError("--prompt: the prompt tokenizes to nothing");
-        const [[ids]] = await sc.generate([promptIds], { max_new_tokens: o.maxNewTokens, do_sample: false });
-        const [answer] = await sc.decode([ids], true);
-        printJson({ prompt: o.prompt, format: cfg.model.promptFormat, formatted: text, prompt_ids: promptIds, ids, text: answer });
-      });
-    });
+  sidecarAction(
+    sidecar
+      .command("generate")
+      .description("greedy answer to --prompt")
+      .requiredOption("--prompt <text>", "prompt text")
+      .option("--max-new-tokens <n>", "new tokens at most", positiveInt("--max-new-tokens"), 8)
+      .option("--format <f>", "raw or chat (default from config)")
+      .option("--system <text>", "system message for the chat format"),
+    async (sc, cfg, o: { prompt: string; maxNewTokens: number; system?: string }) => {
+      const text = await formatted(sc, cfg, o.prompt, o.system);
+      // the same ids generation and P_sem use everywhere: BOS in front when the model expects one
+      const promptIds = HfTokenizer.fromHello(await sc.hello()).encodePrompt(text);
+      if (promptIds.length === 0) throw new InputError("--prompt: the prompt tokenizes to nothing");
+      const [[ids]] = await sc.generate([promptIds], { max_new_tokens: o.maxNewTokens, do_sample: false });
+      const [answer] = await sc.decode([ids], true);
+      return { prompt: o.prompt, format: cfg.model.promptFormat, formatted: text, prompt_ids: promptIds, ids, text: answer };
+    },
+  );
 
-  sidecar
-    .command("score")
-    .description("log-probs of each --continuation after --prompt (tokenized apart, teacher-forced)")
-    .requiredOption("--prompt <text>", "prompt text")
-    .requiredOption("--continuation <text>", "continuation text (repeatable)", collect)
-    .option("--format <f>", "raw or chat (default from config)")
-    .option("--model <model>", MODEL_HELP)
-    .action(async (o: ModelOpt & { prompt: string; continuation: string[]; format?: "raw" | "chat" }, cmd: Command) => {
-      await withSidecar(cmd, o, async (sc, cfg) => {
-        const text = await formatted(sc, cfg, o.prompt);
-        const { ids: conts } = await sc.tokenize(o.continuation);
-        const prefix = HfTokenizer.fromHello(await sc.hello()).encodePrompt(text);
-        conts.forEach((c, i) => {
-          if (c.length === 0) throw new InputError(`--continuation "${o.continuation[i]}" tokenizes to nothing`);
-        });
-        const [lp] = await sc.score([{ prefix, continuations: conts }]);
-        printJson({
-          prompt: o.prompt,
-          format: cfg.model.promptFormat,
-          prompt_ids: prefix,
-          continuations: o.continuation.map((t, i) => {
-            const sum = lp[i].reduce((a, b) => a + b, 0);
-            return { text: t, ids: conts[i], logprobs: lp[i], logprob: sum, prob: Math.exp(sum) };
-          }),
-        });
+  sidecarAction(
+    sidecar
+      .command("score")
+      .description("log-probs of each --continuation after --prompt (tokenized apart, teacher-forced)")
+      .requiredOption("--prompt <text>", "prompt text")
+      .requiredOption("--continuation <text>", "continuation text (repeatable)", collect)
+      .option("--format <f>", "raw or chat (default from config)"),
+    async (sc, cfg, o: { prompt: string; continuation: string[] }) => {
+      const text = await formatted(sc, cfg, o.prompt);
+      const { ids: conts } = await sc.tokenize(o.continuation);
+      const prefix = HfTokenizer.fromHello(await sc.hello()).encodePrompt(text);
+      conts.forEach((c, i) => {
+        if (c.length === 0) throw new InputError(`--continuation "${o.continuation[i]}" tokenizes to nothing`);
       });
-    });
+      const [lp] = await sc.score([{ prefix, continuations: conts }]);
+      return {
+        prompt: o.prompt,
+        format: cfg.model.promptFormat,
+        prompt_ids: prefix,
+        continuations: o.continuation.map((t, i) => {
+          const sum = lp[i].reduce((a, b) => a + b, 0);
+          return { text: t, ids: conts[i], logprobs: lp[i], logprob: sum, prob: Math.exp(sum) };
+        }),
+      };
+    },
+  );
 }

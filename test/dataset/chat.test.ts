@@ -6,23 +6,17 @@
 import { strict as assert } from "node:assert";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { buildDataset } from "../../src/dataset/build.ts";
 import { STRICT_PREFIX } from "../../src/dataset/batch/request.ts";
 import { syntheticProbe } from "../../src/dataset/probe.ts";
 import { startChatServer, type ChatServer } from "../peers/chatServer.ts";
 import { checkOutputs } from "./invariants.ts";
-import { removeRoot, tempRoot, TEST_KEY, withKey } from "./helpers.ts";
+import { scratchRoots, TEST_KEY, withKey } from "./helpers.ts";
 import { answerCounts, chatConfig, journals, MODEL, spreadFaults } from "./llm/chatHelpers.ts";
 
 process.env.SEMPRESS_NO_BAR = "1";
-const roots: string[] = [];
-after(() => roots.forEach(removeRoot));
-function root(label: string): string {
-  const r = tempRoot(label);
-  roots.push(r);
-  return r;
-}
+const root = scratchRoots();
 
 async function withServer<T>(s: ChatServer, fn: (s: ChatServer) => Promise<T>): Promise<T> {
   try {

@@ -7,18 +7,12 @@ import { strict as assert } from "node:assert";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { startChatServer } from "../peers/chatServer.ts";
-import { removeRoot, tempRoot, TEST_KEY } from "./helpers.ts";
+import { scratchRoots, TEST_KEY } from "./helpers.ts";
 import { answerCounts, chatConfigObject, cli, journals, MODEL } from "./llm/chatHelpers.ts";
 
-const roots: string[] = [];
-after(() => roots.forEach(removeRoot));
-function root(label: string): string {
-  const r = tempRoot(label);
-  roots.push(r);
-  return r;
-}
+const root = scratchRoots();
 
 /** A loopback port nothing listens on. */
 async function deadPort(): Promise<number> {

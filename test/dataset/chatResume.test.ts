@@ -5,18 +5,12 @@
  * an uninterrupted build.
  */
 import { strict as assert } from "node:assert";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { startChatServer, type ChatServer } from "../peers/chatServer.ts";
-import { removeRoot, sameOutput, tempRoot } from "./helpers.ts";
+import { sameOutput, scratchRoots } from "./helpers.ts";
 import { answerCounts, chatConfigObject, cli, journals } from "./llm/chatHelpers.ts";
 
-const roots: string[] = [];
-after(() => roots.forEach(removeRoot));
-function root(label: string): string {
-  const r = tempRoot(label);
-  roots.push(r);
-  return r;
-}
+const root = scratchRoots();
 
 /** A server that, once `after` validation answers are out, holds every further reply until released. */
 async function holdingServer(after: number): Promise<ChatServer & { held: () => number; release: () => void }> {

@@ -1,20 +1,15 @@
 import { strict as assert } from "node:assert";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { buildBatchRequest } from "../../../src/dataset/batch/request.ts";
 import { ChatJournal, journalAnswers, requestSha, type AnswerLine } from "../../../src/dataset/llm/chatJournal.ts";
 import { answerLine } from "../../../src/dataset/llm/chatOutput.ts";
 import { parseBatchOutput } from "../../../src/dataset/batch/output.ts";
-import { removeRoot, tempRoot } from "../helpers.ts";
+import { scratchRoots } from "../helpers.ts";
 
-const dirs: string[] = [];
-after(() => dirs.forEach(removeRoot));
-function file(): string {
-  const d = tempRoot("journal");
-  dirs.push(d);
-  return join(d, "chat_validate.p0.jsonl");
-}
+const root = scratchRoots();
+const file = () => join(root("journal"), "chat_validate.p0.jsonl");
 
 const S = { model: "m", maxOutputTokens: 50 };
 const req = (id: string, prompt = "json please") => buildBatchRequest(id, prompt, S);

@@ -5,7 +5,7 @@
 import { strict as assert } from "node:assert";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { buildDataset } from "../../../src/dataset/build.ts";
 import { syntheticProbe } from "../../../src/dataset/probe.ts";
 import { reportHeader } from "../../../src/report/header.ts";
@@ -14,12 +14,11 @@ import type { RunData } from "../../../src/report/load.ts";
 import { datasetFacts, runDefaults, runIdentity } from "../../../src/run/identity.ts";
 import type { PromptRecord } from "../../../src/schemas.ts";
 import { startChatServer } from "../../peers/chatServer.ts";
-import { removeRoot, tempRoot } from "../helpers.ts";
 import { chatConfig, MODEL } from "./chatHelpers.ts";
+import { scratchRoots } from "../helpers.ts";
 
 process.env.SEMPRESS_NO_BAR = "1";
-const roots: string[] = [];
-after(() => roots.forEach(removeRoot));
+const root = scratchRoots();
 
 function runData(manifestRaw: Record<string, unknown> | null, datasetReport: Record<string, unknown> | null, prompts: PromptRecord[]): RunData {
   return { manifestRaw, datasetReport, prompts, psem: [] } as unknown as RunData;
@@ -27,23 +26,21 @@ function runData(manifestRaw: Record<string, unknown> | null, datasetReport: Rec
 
 test("when the dataset came from a chat endpoint then run.json's identity and the report header say which model, where", async () => {
   const srv = await startChatServer({ servedModel: "llama-3.1-8b-instruct.Q4_K_M.gguf" });
-  const root = tempRoot("chat-header");
-  roots.push(root);
+  const r = root("chat-header");
+  const cfg = chatConfig(r, srv.baseURL);
   try {
-    const cfg = chatConfig(root, srv.baseURL);
     await buildDataset(cfg, { probe: syntheticProbe(5) });
   } finally {
     await srv.close();
   }
-  const cfg = chatConfig(root, srv.baseURL);
-  const promptsFile = join(root, "data/validated/prompts.jsonl");
+  const promptsFile = join(r, "data/validated/prompts.jsonl");
   const prompts = readFileSync(promptsFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as PromptRecord);
   const identity = runIdentity(cfg, datasetFacts(promptsFile, prompts), "mock");
   const llm = { provider: "chat", model: MODEL, base_url: srv.baseURL, server_model: "llama-3.1-8b-instruct.Q4_K_M.gguf" };
   assert.equal(identity.llm_provider, "chat");
   assert.deepEqual(identity.dataset_llm, llm);
 
-  const report = JSON.parse(readFileSync(join(root, "data/validated/report.json"), "utf8"));
+  const report = JSON.parse(readFileSync(join(r, "data/validated/report.json"), "utf8"));
   const run = { ...identity, config: cfg } as unknown as Record<string, unknown>;
   for (const [label, ds] of [["from report.json", report], ["from run.json alone", null]] as const) {
     const h = reportHeader(runData(run, ds, prompts));
@@ -56,7 +53,7 @@ test("when the dataset came from a chat endpoint then run.json's identity and th
   }
 
   // analyze takes the dataset provider from the run when not given.
-  const manifest = join(root, "run.json");
+  const manifest = join(r, "run.json");
   writeFileSync(manifest, JSON.stringify(run));
   assert.equal(runDefaults(manifest).llm, "chat");
 });

@@ -192,7 +192,8 @@ export class ChatProvider implements BatchProvider {
       }
       // The server said how long: every worker waits, not only this one.
       if (outcome.waitMs !== null) this.gate.hold(wait!);
-      log().warn({ custom_id: id, status: outcome.status, attempt, retry_in_ms: wait }, `chat ${id}: ${error}; retrying in ${wait} ms`);
+      // A first retry is routine on a busy server; one that keeps failing is worth a warning.
+      log()[retries === 0 ? "info" : "warn"]({ custom_id: id, status: outcome.status, attempt, retry_in_ms: wait }, `chat ${id}: ${error}; retrying in ${wait} ms`);
       retries++;
       await sleep(wait!, undefined, { signal });
     }

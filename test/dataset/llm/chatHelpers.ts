@@ -33,13 +33,16 @@ function h(s: string): number {
 /**
  * A fixed spread of faults over first attempts, by arrival order: every 60th request a 429
  * (Retry-After 1 s), and of every 12 one each a 500, a reply far slower than the client's timeout,
- * prose instead of JSON and a dropped connection. About a tenth of second attempts get another 500.
+ * prose instead of JSON (never to a strict re-ask) and a dropped connection. About a tenth of second
+ * attempts get another 500.
  */
 export function spreadFaults(c: FaultContext): Fault | null {
   if (c.customId === "preflight") return null;
   if (c.seen === 0) {
     if (c.n % 60 === 30) return { kind: "429", retryAfterS: 1 };
     const kind = (["500", "slow", "text", "drop"] as const)[c.n % 12] ?? null;
+    // The strict re-ask of a prose reply gets JSON, so no request is dropped and the pools stay full.
+    if (kind === "text" && c.customId.endsWith("#retry")) return null;
     if (kind === "slow") return { kind, ms: 20 * FAST.timeoutMs };
     if (kind) return { kind };
   }

@@ -8,11 +8,26 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import torch
 
 log = logging.getLogger("sempress.context")
+
+
+def on_one_device(tensors: Sequence[torch.Tensor], device: torch.device | None = None) -> list[torch.Tensor]:
+    """``tensors`` moved to one device (default: the last one's, i.e. the deepest layer's, where the model's
+    outputs are gathered). With accelerate's ``device_map`` a model's layers live on several GPUs and so do
+    activations captured per layer; on one device this moves nothing."""
+    if not tensors:
+        return []
+    dev = device if device is not None else tensors[-1].device
+    return [t if t.device == dev else t.to(dev) for t in tensors]
+
+
+def stack(tensors: Sequence[torch.Tensor], dim: int = 0, device: torch.device | None = None) -> torch.Tensor:
+    """``torch.stack`` of per-layer tensors that may live on different devices (see :func:`on_one_device`)."""
+    return torch.stack(on_one_device(tensors, device), dim=dim)
 
 
 @dataclass
@@ -22,7 +37,8 @@ class ModelContext:
     tokenizer: Any
     """A fast tokenizer (``PreTrainedTokenizerFast``)."""
     device: torch.device
-    """Device of the input embeddings (where input ids must go)."""
+    """Device of the input embeddings (where input ids must go). With a ``device_map`` over several GPUs the
+    layers live on others (:meth:`devices`), and outputs are gathered on the last (:func:`stack`)."""
     dtype: torch.dtype
     n_layers: int
     model_id: str = ""
@@ -84,6 +100,10 @@ class ModelContext:
         if cap:
             logits = torch.tanh(logits / cap) * cap
         return logits
+
+    def devices(self) -> list[torch.device]:
+        """Every device holding a parameter, in first-use order (one entry unless split by ``device_map``)."""
+        return list(dict.fromkeys(p.device for p in self.model.parameters()))
 
     # ------------------------------------------------------------------ attention mode
     @contextlib.contextmanager

@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from .batching import select_cache
+from .context import stack
 from .hooks import hook_name, hooks, write_rows
 from .mechanistic import (
     LOGIT_BLOCK,
@@ -63,7 +64,7 @@ def _record_sources(ctx: Any, items: list[dict], sites: list[str]) -> list[dict[
     for chunk in chunk_by_tokens([len(it["ids"]) for it in lens_items], ctx.max_batch_tokens):
         store, _ = _capture_at_positions(ctx, [lens_items[i] for i in chunk], hook_sites)
         for site, hs in zip(sites, hook_sites):
-            stacked = torch.stack([store[hook_name(l, hs)] for l in range(L)], dim=1)  # [B, L, H]
+            stacked = stack([store[hook_name(l, hs)] for l in range(L)], dim=1)  # [B, L, H], layers may sit on several GPUs
             for j, i in enumerate(chunk):
                 recs[i][site] = stacked[j]
     return recs

@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 
 from .batching import check_ids, chunks_by_cost, left_pad
-from .context import ModelContext
+from .context import ModelContext, stack
 from .ops_text import pad_id, vocab_size
 from .tensors import encode_tensor
 
@@ -54,13 +54,13 @@ def _trace_batch(ctx: ModelContext, seqs: list[list[int]], full: bool) -> list[d
     out = []
     if not full:
         # [B, L, heads, W]: the last query's row of every layer, gathered on the device, one copy.
-        rows = torch.stack([a[:, :, -1, :] for a in res.attentions], dim=1).to(dt).cpu()
+        rows = stack([a[:, :, -1, :] for a in res.attentions], dim=1).to(dt).cpu()  # layers may sit on several GPUs
         for b, s in enumerate(seqs):
             out.append({"attentions": encode_tensor(rows[b, :, :, W - len(s):].contiguous()), "hidden": None})
         return out
     for b, s in enumerate(seqs):
         n = len(s)
-        at = torch.stack([a[b, :, W - n:, W - n:] for a in res.attentions]).to(dt).cpu()  # [L, heads, n, n]
-        hs = torch.stack([h[b, W - n:, :] for h in res.hidden_states]).to(dt).cpu()  # [L+1, n, hidden]
+        at = stack([a[b, :, W - n:, W - n:] for a in res.attentions]).to(dt).cpu()  # [L, heads, n, n]
+        hs = stack([h[b, W - n:, :] for h in res.hidden_states]).to(dt).cpu()  # [L+1, n, hidden]
         out.append({"attentions": encode_tensor(at.contiguous()), "hidden": encode_tensor(hs.contiguous())})
     return out

@@ -12,6 +12,7 @@ import { checkEdges } from "../stats/bins.ts";
 import { writeCsv } from "../util/csv.ts";
 import { writeFileAtomic, writeJson } from "../util/jsonl.ts";
 import { exampleFileName, selectExamples } from "./examples.ts";
+import { writeExplorer } from "./explorer/index.ts";
 import { FIGURES } from "./figures/index.ts";
 import { createDocument, fontFiles, renderFigure, svgToPng, type RenderedFigure } from "./figures/render.ts";
 import { renderHtml } from "./html.ts";
@@ -31,6 +32,8 @@ export interface ReportSummary {
   bootstrap_results: string;
   figures: { name: string; svg: string; png: string }[];
   appendix_examples: string[];
+  /** assets/explorer.html: every prompt × condition, linked from the report. */
+  explorer: string;
   n_prompts: number;
   missing_inputs: string[];
   seconds: number;
@@ -85,7 +88,8 @@ export async function buildReport(cfg: Config, opts: BuildOptions = {}): Promise
   });
 
   const reportPath = dataPath(cfg, "assets/report.html");
-  writeFileAtomic(reportPath, renderHtml({ tables, meta, figures, examples }));
+  writeFileAtomic(reportPath, renderHtml({ tables, meta, figures, examples, explorer: "explorer.html" }));
+  const explorer = writeExplorer(data, dataPath(cfg, "assets/explorer.html"), { report: reportPath });
   const seconds = (Date.now() - t0) / 1000;
   log().info({ seconds }, "report: done");
   return {
@@ -96,6 +100,7 @@ export async function buildReport(cfg: Config, opts: BuildOptions = {}): Promise
     bootstrap_results: bootPath,
     figures: figurePaths,
     appendix_examples: exPaths,
+    explorer: explorer.path,
     n_prompts: tables.dataset.n_prompts,
     missing_inputs: data.missing,
     seconds,

@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--endpoint", required=True, help="ipc://<path> | tcp://127.0.0.1:<port> | tcp://[::1]:<port>")
     ap.add_argument("--tokenizer", default=None, help="tokenizer dir (random: models; default the Qwen tokenizer)")
     ap.add_argument("--max-batch-tokens", type=int, default=None, help="tokens per forward batch")
+    ap.add_argument("--device", default=None,
+                    help="cpu | cuda:N | cuda:N+cuda:M… (pins the process via CUDA_VISIBLE_DEVICES; default: what is visible)")
     ap.add_argument("--trust-remote-code", action="store_true",
                     help="let a hub model run its own Python code (off unless asked; only for repos you trust)")
     ap.add_argument("--log-level", default=os.environ.get("SEMPRESS_SIDECAR_LOG", "INFO"))
@@ -51,13 +53,17 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(ns.log_level.upper())
     log = logging.getLogger("sempress.main")
 
+    from .devices import DeviceError, pin, wants_cuda
     from .endpoint import EndpointError, check_endpoint
 
     try:
         check_endpoint(ns.endpoint)
-    except EndpointError as e:
+        pinned = pin(ns.device)  # before anything initialises CUDA
+    except (EndpointError, DeviceError) as e:
         log.error("%s", e)
         return 2
+    if pinned is not None:
+        log.info("device %s: CUDA_VISIBLE_DEVICES=%r", ns.device, pinned)
 
     def _term(signum: int, _frame: object) -> None:
         log.info("signal %d: exiting", signum)
@@ -72,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
 
     set_trust_remote_code(ns.trust_remote_code)
     try:
-        ctx = load(ns.model, ns.tokenizer, ns.max_batch_tokens)
+        ctx = load(ns.model, ns.tokenizer, ns.max_batch_tokens, wants_cuda(ns.device))
     except LoadError as e:
         log.error("cannot load model: %s", e)
         return 3

@@ -50,9 +50,12 @@ def check_transformers() -> str:
     return transformers.__version__
 
 
-def pick_device() -> tuple[torch.device, torch.dtype]:
-    """CUDA → bfloat16, CPU → float32; ``SEMPRESS_DTYPE=float32|bfloat16|float16`` overrides the dtype."""
-    dev = torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+def pick_device(want_cuda: bool | None = None) -> tuple[torch.device, torch.dtype]:
+    """CUDA → bfloat16, CPU → float32; ``SEMPRESS_DTYPE=float32|bfloat16|float16`` overrides the dtype.
+    ``want_cuda`` (from ``--device``, see devices.py): True requires a GPU, False keeps to the CPU."""
+    if want_cuda and not torch.cuda.is_available():
+        raise LoadError("--device asks for a GPU but this process sees none (CUDA_VISIBLE_DEVICES, or a CPU build of torch)")
+    dev = torch.device("cuda") if torch.cuda.is_available() and want_cuda is not False else torch.device("cpu")
     want = os.environ.get("SEMPRESS_DTYPE")
     if want:
         if want not in ("float32", "bfloat16", "float16"):
@@ -67,19 +70,21 @@ def get_context() -> ModelContext:
     return _CTX
 
 
-def load(model: str, tokenizer_dir: str | None = None, max_batch_tokens: int | None = None) -> ModelContext:
+def load(model: str, tokenizer_dir: str | None = None, max_batch_tokens: int | None = None,
+         want_cuda: bool | None = None) -> ModelContext:
     """The process-wide model: loaded on the first call; later calls return the same context."""
     global _CTX
     if _CTX is None:
-        _CTX = build_context(model, tokenizer_dir, max_batch_tokens)
+        _CTX = build_context(model, tokenizer_dir, max_batch_tokens, want_cuda)
     return _CTX
 
 
-def build_context(model: str, tokenizer_dir: str | None = None, max_batch_tokens: int | None = None) -> ModelContext:
+def build_context(model: str, tokenizer_dir: str | None = None, max_batch_tokens: int | None = None,
+                  want_cuda: bool | None = None) -> ModelContext:
     """Load a model and wrap it in a fresh context (tests use this directly; the server uses ``load``)."""
     check_transformers()
     t0 = time.time()
-    device, dtype = pick_device()
+    device, dtype = pick_device(want_cuda)
     if model == "default" or model.startswith("embedded:"):
         from . import embedded
 
@@ -97,6 +102,22 @@ def build_context(model: str, tokenizer_dir: str | None = None, max_batch_tokens
     else:
         m, tok, tok_json, tok_cfg = _load_hf(model, tokenizer_dir, device, dtype)
         source, model_id = "hf", model
+    return _context(m, tok, tok_json, tok_cfg, model_id, source, device, max_batch_tokens, t0)
+
+
+def random_context(cfg_path: str, devices: list[str], tokenizer_dir: str | None = None,
+                   max_batch_tokens: int | None = None) -> ModelContext:
+    """A ``random:`` model built by dispatch.py over exactly ``devices`` (["cpu"], ["cuda:0", "cuda:1"], …),
+    whatever else is visible: bench/multi_gpu_check.py runs the same path on a CPU and on several GPUs."""
+    check_transformers()
+    t0 = time.time()
+    device, dtype = pick_device(torch.device(devices[0]).type == "cuda")
+    m, tok, tok_json, tok_cfg = _load_random(cfg_path, tokenizer_dir, device, dtype, spread=devices)
+    return _context(m, tok, tok_json, tok_cfg, f"random:{cfg_path}", "random", device, max_batch_tokens, t0)
+
+
+def _context(m: Any, tok: Any, tok_json: str, tok_cfg: dict, model_id: str, source: str, device: torch.device,
+             max_batch_tokens: int | None, t0: float) -> ModelContext:
     m.eval()
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token
@@ -110,8 +131,9 @@ def build_context(model: str, tokenizer_dir: str | None = None, max_batch_tokens
         max_batch_tokens=max_batch_tokens,
         base_attn=getattr(m.config, "_attn_implementation", None) or "sdpa",
     )
+    devices = ", ".join(str(d) for d in ctx.devices())
     log.info("loaded %s (%s, %d layers, %s on %s) in %.1fs", model_id, type(m).__name__, n_layers,
-             ctx.dtype, in_device, time.time() - t0)
+             ctx.dtype, devices, time.time() - t0)
     return ctx
 
 
@@ -246,7 +268,10 @@ def _local_or_fetched(name: str, weights: bool) -> Path:
         raise LoadError(str(e)) from e
 
 
-def _load_random(cfg_path: str, tokenizer_dir: str | None, device: torch.device, dtype: torch.dtype) -> tuple:
+def _load_random(cfg_path: str, tokenizer_dir: str | None, device: torch.device, dtype: torch.dtype,
+                 spread: list[str] | None = None) -> tuple:
+    """Random weights from a config. Several visible GPUs (or an explicit ``spread``) build straight onto them
+    (dispatch.py: never through host memory); one device keeps the plain in-place build, seeded as before."""
     from transformers import AutoConfig, AutoModelForCausalLM
 
     p = Path(cfg_path)
@@ -255,6 +280,12 @@ def _load_random(cfg_path: str, tokenizer_dir: str | None, device: torch.device,
     config = AutoConfig.from_pretrained(str(p))
     tdir = Path(tokenizer_dir) if tokenizer_dir else QWEN_TOKENIZER_DIR
     tok = load_tokenizer_dir(tdir)
+    if spread is None and device.type == "cuda" and torch.cuda.device_count() > 1:
+        spread = [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    if spread is not None:
+        from .dispatch import build_spread
+
+        return (build_spread(config, dtype, spread, RANDOM_SEED), tok, *tokenizer_facts(tok, tdir))
     torch.manual_seed(RANDOM_SEED)
     try:
         config._attn_implementation = "sdpa"

@@ -38,6 +38,13 @@ export const ConfigSchema = z.object({
     requestTimeoutMs: z.number().int().positive(),
     /** Upper bound on tokens per batch sent in one request; the sidecar's own budget wins if smaller. */
     maxBatchTokens: z.number().int().positive(),
+    /**
+     * Sidecars to start (`--devices`, src/rpc/devices.ts): null = one that sees every device; "cpu"; "auto"
+     * (one per visible GPU); or a list like "cuda:0,cuda:1" ("cuda:0+cuda:1" = one sidecar over both).
+     */
+    devices: z.string().nullable(),
+    /** Sidecars per `devices` entry (`--sidecars`; N CPU sidecars with devices "cpu"). */
+    sidecars: z.number().int().positive(),
   }),
   generation: z.object({
     greedyMaxNewTokens: z.number().int().positive(),
@@ -113,6 +120,8 @@ const BASE: Config = {
     startTimeoutMs: 300_000,
     requestTimeoutMs: 600_000,
     maxBatchTokens: 16_384,
+    devices: null,
+    sidecars: 1,
   },
   generation: {
     greedyMaxNewTokens: 8,
@@ -285,6 +294,8 @@ export const HASH_EXCLUDED = [
   "sidecar.transport",
   "sidecar.startTimeoutMs",
   "sidecar.requestTimeoutMs",
+  "sidecar.devices",
+  "sidecar.sidecars",
   "llm.pollIntervalMs",
   "llm.pollMaxIntervalMs",
   "llm.chat",

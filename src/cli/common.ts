@@ -8,6 +8,9 @@ export interface GlobalOpts {
   profile?: "default" | "paper";
   dataRoot?: string;
   logLevel?: string;
+  /** `--devices auto|cpu|cuda:0,cuda:1` and `--sidecars N` (config sidecar.devices / sidecar.sidecars). */
+  devices?: string;
+  sidecars?: number;
 }
 
 /** Flags a sub-command may add that map onto config fields. */
@@ -26,6 +29,7 @@ export function configFor(cmd: Command, flags: ConfigFlags = {}): Config {
   initLogger({ level: g.logLevel });
   const over: Record<string, unknown> = {};
   if (g.dataRoot) over.dataRoot = g.dataRoot;
+  if (g.devices !== undefined || g.sidecars !== undefined) over.sidecar = { devices: g.devices, sidecars: g.sidecars };
   const model: Record<string, unknown> = {};
   const m = flags.model ?? g.model;
   if (m) model.id = m;

@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { SempressError } from "../errors.ts";
 import { log, scrubSecrets } from "../log.ts";
 
@@ -16,6 +16,7 @@ const COMMAND_MODULES = [
   "./commands/report.ts",
   "./commands/pipeline.ts",
   "./commands/model.ts",
+  "./commands/merge.ts",
 ];
 
 export async function buildProgram(): Promise<Command> {
@@ -27,6 +28,12 @@ export async function buildProgram(): Promise<Command> {
     .option("--log-level <level>", "pino level for stderr logs (default: SEMPRESS_LOG_LEVEL, else info)")
     .addOption(new Option("--prompt-format <fmt>", "raw or chat, for every stage (default: the profile's)").choices(["raw", "chat"]))
     .option("--trust-remote-code", "let a hub model run its own Python code (only for repos you trust)")
+    .option("--devices <list>", "sidecars: auto (one per GPU), cpu, or cuda:0,cuda:1 (cuda:0+cuda:1 = one over both); default one over every device")
+    .option("--sidecars <n>", "sidecars per --devices entry (e.g. --devices cpu --sidecars 2)", (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--sidecars must be a positive integer, got "${v}"`);
+      return n;
+    })
     .showHelpAfterError();
   for (const m of COMMAND_MODULES) {
     let mod: { register?: (p: Command) => void };

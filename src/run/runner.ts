@@ -9,7 +9,9 @@
  *   3. P0 / P1 (P_sem under the baseline / negative prompt) → psem.csv; behaviour → behavior.csv;
  *   4. one unit record per prompt × condition → units.jsonl (./units.ts), the only input of analyze.
  * Prompts go in fixed chunks by index, so the sidecar batches are the same whether or not the run was
- * interrupted; see ./outputs.ts for the resume rule. Detection mapping errors stop the run.
+ * interrupted, and whichever sidecar of the pool (./pool.ts) runs a chunk; see ./outputs.ts for the
+ * resume rule. `shard` keeps chunk c only when c mod N = i, in runs.shard-i-of-N/ (./shard.ts).
+ * Detection mapping errors stop the run.
  * Before anything runs, the run's identity (./identity.ts) is checked against runs/run.json: a resume
  * or a fresh run over a different run is refused; `force` moves the old run directory aside first.
  * When the run ends, P0 is compared with prompts.jsonl's selection-time P0 (./p0check.ts).
@@ -42,10 +44,11 @@ import {
   clearRunOutputs,
   completedPrompts,
   readProgress,
-  runPaths,
   truncateToCompleted,
   type RunPaths,
 } from "./outputs.ts";
+import { poolOf } from "./pool.ts";
+import { inShard, runShardPaths, type Shard } from "./shard.ts";
 import { traceFileName, tracePath, writeTrace } from "./traceFile.ts";
 
 export const CONDITIONS: readonly Condition[] = ["baseline", "negative"];
@@ -89,6 +92,8 @@ export interface RunOptions {
   /** Recorded in run.json. */
   command?: string;
   promptsFile?: string;
+  /** Only this slice of the chunks, in runs.shard-i-of-N/ (./shard.ts). */
+  shard?: Shard;
   /** Called after each prompt's done marker (tests simulate a crash by throwing here). */
   onPromptDone?: (promptId: string, doneCount: number) => void;
 }
@@ -131,7 +136,7 @@ export async function runStage(cfg: Config, env: RunEnv, opts: RunOptions): Prom
   const ids = opts.prompts.map((p) => p.prompt_id);
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);
   if (dup !== undefined) throw new InputError(`${opts.promptsFile ?? "prompts"}: duplicate prompt_id ${dup}`);
-  const paths = runPaths(cfg);
+  const paths = runShardPaths(cfg, opts.shard);
   const identity = runIdentity(cfg, datasetFacts(opts.promptsFile, opts.prompts), env.hello.model_id);
   setupDirectories(cfg);
   const movedAside = opts.force ? moveRunAside(paths.runs) : null;
@@ -153,28 +158,25 @@ export async function runStage(cfg: Config, env: RunEnv, opts: RunOptions): Prom
   writeManifest(paths.manifest, cfg, env.hello, {
     command: opts.command ?? "run",
     ...identity,
-    run: { prompts_file: opts.promptsFile ?? null, n_prompts: ids.length, chunk_size: chunkSize, resume: opts.resume },
+    run: { prompts_file: opts.promptsFile ?? null, n_prompts: ids.length, chunk_size: chunkSize, resume: opts.resume, ...(opts.shard ? { shard: opts.shard } : {}) },
   });
-  const chunks = chunkIndices(ids.length, chunkSize).filter((c) => !c.every((i) => done.has(ids[i])));
-  const bar = new Progress("run", ids.length, done.size);
-  let count = done.size;
-  // One chunk ahead: the next chunk's requests are queued at the sidecar while this one's records are
-  // detected, built and written, so the model never waits on TypeScript. Outputs are written in chunk
-  // order, and each chunk's batches are the same as without the overlap.
-  const start = (c: number) => {
-    if (c >= chunks.length) return null;
-    const p = processChunk(cfg, env, paths, chunks[c].map((i) => opts.prompts[i]));
-    p.catch(() => undefined); // awaited below; this only keeps an abandoned look-ahead from being "unhandled"
-    return p;
-  };
-  let ahead = start(0);
+  const mine = chunkIndices(ids.length, chunkSize).filter((c) => inShard(Math.floor(c[0] / chunkSize), opts.shard));
+  const chunks = mine.filter((c) => !c.every((i) => done.has(ids[i])));
+  const total = mine.reduce((n, c) => n + c.length, 0);
+  const skipped = total - chunks.reduce((n, c) => n + c.length, 0);
+  const bar = new Progress("run", total, skipped);
+  let count = skipped;
+  // The pool keeps two chunks per sidecar in flight (the next chunk's requests are queued while this
+  // one's records are detected, built and written, so no model waits on TypeScript) and hands results
+  // back in chunk order; each chunk's batches are the same as with one sidecar and no overlap.
+  const results = poolOf(env.sidecar, env.hello).ordered(chunks, (sidecar, chunk) =>
+    processChunk(cfg, { ...env, sidecar }, paths, chunk.map((i) => opts.prompts[i])),
+  );
   try {
-    for (const [c, chunk] of chunks.entries()) {
-      const recs = chunk.map((i) => opts.prompts[i]);
-      let results: Record<Condition, PerCondition>[];
+    for (let c = 0; ; c++) {
+      let next: IteratorResult<Record<Condition, PerCondition>[]>;
       try {
-        results = await ahead!;
-        ahead = start(c + 1);
+        next = await results.next();
       } catch (e) {
         if (e instanceof MappingError) {
           log().error({ record: e.record, file: paths.mappingErrors }, "detection mapping error: run stopped");
@@ -182,8 +184,11 @@ export async function runStage(cfg: Config, env: RunEnv, opts: RunOptions): Prom
         }
         throw e;
       }
+      if (next.done) break;
+      const chunk = chunks[c];
+      const recs = chunk.map((i) => opts.prompts[i]);
       for (let j = 0; j < recs.length; j++) {
-        writePrompt(cfg, env, paths, recs[j], results[j], chunk[j], Math.floor(chunk[0] / chunkSize));
+        writePrompt(cfg, env, paths, recs[j], next.value[j], chunk[j], Math.floor(chunk[0] / chunkSize));
         count++;
         bar.tick();
         opts.onPromptDone?.(recs[j].prompt_id, count);
@@ -191,15 +196,16 @@ export async function runStage(cfg: Config, env: RunEnv, opts: RunOptions): Prom
     }
   } finally {
     bar.stop();
+    await results.return(undefined);
   }
   const runP0 = new Map(existsSync(paths.psem) ? readCsv(paths.psem, PsemRow).map((r) => [r.prompt_id, r.p0]) : []);
   const check = p0Check(opts.prompts, runP0, cfg.dataset.binEdges);
   logP0Check(check);
   updateManifest(paths.manifest, { p0_check: check });
   return {
-    prompts: ids.length,
-    skipped: done.size,
-    ran: ids.length - done.size,
+    prompts: total,
+    skipped,
+    ran: total - skipped,
     chunks: chunks.length,
     seconds: (Date.now() - t0) / 1000,
     moved_aside: movedAside,

@@ -14,6 +14,7 @@ const COMMAND_MODULES = [
   "./commands/run.ts",
   "./commands/analyze.ts",
   "./commands/report.ts",
+  "./commands/compare.ts",
   "./commands/pipeline.ts",
   "./commands/model.ts",
   "./commands/merge.ts",

@@ -217,17 +217,18 @@ function provenance(meta: Meta): string {
   return table(["field", "value"], rows, "kv") + notRecorded(h) + missing + `<h3>Input files</h3>` + table(["file", "rows"], files);
 }
 
+/** Figure i (0-based) as an <img> with an SVG data URI and its caption; also used by `compare`. */
+export function figureHtml(f: RenderedFigure, i: number): string {
+  const uri = `data:image/svg+xml;base64,${Buffer.from(f.svg, "utf8").toString("base64")}`;
+  return `<figure class="fig" id="${esc(f.name)}"><img src="${uri}" width="${f.width}" height="${f.height}" alt="${esc(f.title)}">` +
+    `<figcaption><b>Figure ${i + 1}.</b> ${esc(f.title)}. ${esc(f.caption)}</figcaption></figure>`;
+}
+
 export function renderHtml(args: { tables: Tables; meta: Meta; figures: RenderedFigure[]; examples: AppendixExample[]; explorer?: string | null }): string {
   const { tables, meta, figures, examples } = args;
   // The unit explorer is a sibling page (explorer/index.ts): this page stays script-free.
   const explore = args.explorer ? `<a href="${esc(args.explorer)}" id="explorer-link">Unit explorer</a>` : "";
-  const figs = figures
-    .map((f, i) => {
-      const uri = `data:image/svg+xml;base64,${Buffer.from(f.svg, "utf8").toString("base64")}`;
-      return `<figure class="fig" id="${esc(f.name)}"><img src="${uri}" width="${f.width}" height="${f.height}" alt="${esc(f.title)}">` +
-        `<figcaption><b>Figure ${i + 1}.</b> ${esc(f.title)}. ${esc(f.caption)}</figcaption></figure>`;
-    })
-    .join("\n");
+  const figs = figures.map(figureHtml).join("\n");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>sempress report — ${esc(meta.model_id ?? "run")}</title>

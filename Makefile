@@ -5,7 +5,7 @@ PIP   := .venv/bin/pip
 # CPU build of torch that lies on disk here; a CUDA machine takes its stock build instead.
 TORCH_CPU ?= torch==2.13.0
 
-.PHONY: setup setup-node setup-python setup-embedded-1.5b test test-ts test-py typecheck bench bench-gpu pipeline clean
+.PHONY: setup setup-node setup-python setup-embedded-1.5b test test-ts test-py typecheck protocol bench bench-gpu pipeline clean
 
 setup: setup-node setup-python
 	@echo "setup done: node_modules/, .venv/ and the embedded model are ready"
@@ -39,6 +39,10 @@ test-ts: typecheck
 
 test-py:
 	cd py-sidecar && ../$(PY) -m pytest -q tests
+
+# Regenerates the sidecar's validator schema from the zod schemas (after any change to src/rpc/protocol.ts).
+protocol:
+	node --import tsx scripts/gen_protocol.ts
 
 bench:
 	SEMPRESS_LOG_LEVEL=$${SEMPRESS_LOG_LEVEL:-warn} node --import tsx bench/run.ts

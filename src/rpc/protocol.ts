@@ -10,15 +10,22 @@
  * "float16" | "bfloat16" | "int32" | "int64"}; bfloat16 travels as raw uint16 and is widened in TS.
  * Token ids, offsets and small per-token log-prob lists travel as plain msgpack arrays.
  *
- * Python mirrors these field names in py-sidecar/sempress_sidecar/protocol.py; every change here
- * needs the same change there (the integration tests check both sides against each other).
+ * These zod schemas are the one source of the contract: `make protocol` (scripts/gen_protocol.ts) renders
+ * the op list, error codes, envelope and every op's args as JSON Schema into
+ * py-sidecar/sempress_sidecar/protocol_schema.py, which the sidecar validates against. A test fails when
+ * that file is stale (test/rpc/protocolSchema.test.ts), another when the sidecar's op registry differs
+ * from OPS (py-sidecar/tests/test_protocol.py). Adding an op: an entry in OPS and OP_SCHEMAS here,
+ * `make protocol`, the Python function in sempress_sidecar/ops.py, a test.
  */
 import { z } from "zod";
 
 export const PROTOCOL_VERSION = 1;
 
-/** Raw Arrow IPC bytes of one tensor; decode with `decodeTensor` from ./arrow.ts. */
+/** Raw Arrow IPC bytes of one tensor (a msgpack `bin`); decode with `decodeTensor` from ./arrow.ts. */
 export const TensorBytes = z.instanceof(Uint8Array);
+
+/** Stable error codes of a failed reply (RemoteErrorSchema.code). */
+export const ERROR_CODES = ["bad_request", "unknown_op", "bad_args", "model_error", "out_of_memory", "internal"] as const;
 
 export const OPS = [
   "hello",
@@ -46,8 +53,7 @@ export const RequestSchema = z.object({
 export type Request = z.infer<typeof RequestSchema>;
 
 export const RemoteErrorSchema = z.object({
-  /** Stable code: bad_request | unknown_op | bad_args | model_error | internal | out_of_memory */
-  code: z.string(),
+  code: z.enum(ERROR_CODES),
   /** Python exception class name. */
   type: z.string(),
   message: z.string(),
@@ -233,8 +239,9 @@ export type OpResult<O extends Op> = z.output<(typeof OP_SCHEMAS)[O]["result"]>;
 export const IDEMPOTENT: ReadonlySet<Op> = new Set(OPS.filter((o) => o !== "shutdown"));
 
 /**
- * What every piece of TS logic needs from a model. The real client (./client.ts) and the mock
- * (./mockSidecar.ts) both implement it, so metrics and the runner are tested without Python.
+ * What every piece of TS logic needs from a model. The real client (./client.ts) and the test double
+ * (test/doubles/mockSidecar.ts) both implement it, so metrics and the runner are tested without Python.
+ * `call` is generic: a new op needs no client code (the wrappers in ./ops.ts are conveniences).
  */
 export interface Sidecar {
   call<O extends Op>(op: O, args: OpArgs<O>, opts?: { timeoutMs?: number }): Promise<OpResult<O>>;

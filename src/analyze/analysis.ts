@@ -6,6 +6,7 @@
 import type { Config } from "../config.ts";
 import type { RunEnv } from "../run/env.ts";
 import type { RunPaths } from "../run/outputs.ts";
+import type { Shard } from "../run/shard.ts";
 import type { UnitRecord } from "../run/units.ts";
 
 /** What an analysis reads from a trace file; "decision_attention": every head's attention row at the decision step. */
@@ -26,6 +27,8 @@ export interface AnalysisContext {
   /** Prompts per lens/decompose request; half of it per patch request. */
   batch: number;
   patchLimit?: number;
+  /** analyze --shard: `units` is already the shard's slice, except for patch, which slices its own batches. */
+  shard?: Shard;
 }
 
 export interface AnalysisOutput<Row> {

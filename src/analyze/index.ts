@@ -8,15 +8,17 @@
  * Outcome = the negative prompt's greedy outcome (unit.outcome), shared by both conditions' rows, so that
  * baseline and negative curves of one outcome group are the same prompts (figure 5's caption).
  * A different profile, model, prompt format, dataset file or config hash than the run's (run.json,
- * ../run/identity.ts) is refused before anything is read.
+ * ../run/identity.ts) is refused before anything is read. `shard` (../run/shard.ts) does a slice of each
+ * analysis's batches into runs.analyze-shard-i-of-N/ (with analyze.json, ./shards.ts) for `sempress merge`.
  */
 import type { Config } from "../config.ts";
 import type { PromptRecord } from "../schemas.ts";
 import { writeCsv } from "../util/csv.ts";
 import type { RunEnv } from "../run/env.ts";
 import { ANALYZE_HINT, assertSameRun, datasetFacts, runIdentity } from "../run/identity.ts";
-import { runPaths } from "../run/outputs.ts";
-import { ANALYSES, type Analysis, type AnalysisName, type TraceNeed } from "./analysis.ts";
+import { analyzeShardPaths, shardGroups, type Shard } from "../run/shard.ts";
+import { ANALYSES, chunks, type Analysis, type AnalysisName, type TraceNeed } from "./analysis.ts";
+import { writeAnalyzeShard } from "./shards.ts";
 import { attentionAnalysis } from "./attention.ts";
 import { decomposeAnalysis, lensAnalysis } from "./lens.ts";
 import { patchAnalysis } from "./patch.ts";
@@ -38,6 +40,8 @@ export interface AnalyzeOptions {
   patchLimit?: number;
   /** Prompts per lens/decompose request and per patch request. */
   batch?: number;
+  /** Only this slice of each analysis's batches, written to runs.analyze-shard-i-of-N/. */
+  shard?: Shard;
 }
 
 export interface AnalyzeSummary {
@@ -49,18 +53,23 @@ export interface AnalyzeSummary {
 
 export async function analyzeStage(cfg: Config, env: RunEnv, opts: AnalyzeOptions): Promise<AnalyzeSummary> {
   const t0 = Date.now();
-  const paths = runPaths(cfg);
+  const paths = analyzeShardPaths(cfg, opts.shard);
   assertSameRun(paths.manifest, runIdentity(cfg, datasetFacts(opts.promptsFile, opts.prompts), env.hello.model_id), cfg, ANALYZE_HINT);
   const only = new Set<AnalysisName>(opts.only?.length ? opts.only : ANALYSES);
   const units = loadUnits(paths);
-  const ctx = { cfg, env, paths, units, batch: opts.batch ?? 8, patchLimit: opts.patchLimit };
+  const batch = opts.batch ?? 8;
+  // A shard's units are whole batches (the unsharded run's); patch picks its subset over all units first.
+  const ctx = { cfg, env, paths, units: shardGroups(chunks(units, batch), opts.shard).flat(), batch, patchLimit: opts.patchLimit, shard: opts.shard };
   const summary: AnalyzeSummary = { prompts: units.length, rows: {}, seconds: 0 };
   for (const a of ANALYSIS_LIST) {
     if (!only.has(a.name)) continue;
-    const out = await a.run(ctx);
+    const out = await a.run(a.name === "patch" ? { ...ctx, units } : ctx);
     writeCsv(a.file(paths), a.columns, out.rows as Record<string, unknown>[]);
     summary.rows[a.name] = out.rows.length;
     if (a.name === "patch") summary.patch = out.summary as AnalyzeSummary["patch"];
+  }
+  if (opts.shard && paths.shardDir) {
+    writeAnalyzeShard(paths.shardDir, paths, cfg, { shard: opts.shard, batch, patchLimit: opts.patchLimit, only: ANALYSES.filter((n) => only.has(n)), rows: summary.rows });
   }
   summary.seconds = (Date.now() - t0) / 1000;
   return summary;

@@ -10,6 +10,8 @@ import { prefixFreeIndices } from "../metrics/variants.ts";
 import type { PatchRow } from "../schemas.ts";
 import { writeJson } from "../util/jsonl.ts";
 import { Progress } from "../util/progress.ts";
+import { poolOf } from "../run/pool.ts";
+import { shardGroups } from "../run/shard.ts";
 import { chunks, type Analysis, type UnitPair } from "./analysis.ts";
 
 function patchItem({ baseline, negative }: UnitPair) {
@@ -23,7 +25,7 @@ export const patchAnalysis: Analysis<PatchRow> = {
   needs: [],
   columns: PATCH_COLUMNS,
   file: (p) => p.patching,
-  async run({ cfg, env, paths, units, batch, patchLimit }) {
+  async run({ cfg, env, paths, units, batch, patchLimit, shard }) {
     const a = cfg.analysis;
     const cands = units.map((pair) => ({ prompt_id: pair.negative.prompt_id, p0: pair.negative.p0, bin: pair.negative.bin, outcome: pair.negative.outcome, pair }));
     const subset = selectPatchSubset(cands, {
@@ -36,10 +38,14 @@ export const patchAnalysis: Analysis<PatchRow> = {
     const chosen = patchLimit !== undefined ? subset.items.slice(0, patchLimit) : subset.items;
     log().info({ threshold: subset.threshold, high_pressure: subset.highPressure, patched: chosen.length }, "patching subset");
     const rows: PatchRow[] = [];
-    const bar = new Progress("patch", chosen.length);
-    for (const group of chunks(chosen, Math.max(1, Math.floor(batch / 2)))) {
+    // The subset is chosen over every prompt; a shard patches its share of the batches (../run/shard.ts).
+    const groups = shardGroups(chunks(chosen, Math.max(1, Math.floor(batch / 2))), shard);
+    const bar = new Progress("patch", groups.reduce((n, g) => n + g.length, 0));
+    const replies = poolOf(env.sidecar, env.hello).ordered(groups, async (sidecar, group) => {
       const items = group.map((c) => patchItem(c.pair));
-      const res = await env.sidecar.patch({ items, sites: ["resid", "attn"] });
+      return { group, items, res: await sidecar.patch({ items, sites: ["resid", "attn"] }) };
+    });
+    for await (const { group, items, res } of replies) {
       group.forEach((c, i) => {
         const conts = items[i].continuations;
         // P_sem through psem's own aggregation (the continuations are already prefix-free).

@@ -7,6 +7,7 @@ import { runPaths } from "../../run/outputs.ts";
 import { ANALYZE_HINT, assertSameRun, datasetFacts, runDefaults, runIdentity } from "../../run/identity.ts";
 import { defaultPromptsFile, loadPrompts, promptsFileOfRun } from "../../run/prompts.ts";
 import { parsePositiveInt } from "./run.ts";
+import { parseShard, type Shard } from "../../run/shard.ts";
 
 export function parseOnly(v: string, prev: Analysis[] = []): Analysis[] {
   const out = [...prev];
@@ -26,7 +27,8 @@ export function register(program: Command): void {
     .option("--model <id>", "model id (default and only accepted value: the run's model)")
     .option("--prompt-format <fmt>", "raw or chat (default and only accepted value: the run's)")
     .option("--patch-limit <n>", "patch at most n prompts of the selected subset", parsePositiveInt("--patch-limit"))
-    .action(async (o: { only?: Analysis[]; prompts?: string; model?: string; promptFormat?: "raw" | "chat"; patchLimit?: number }, cmd: Command) => {
+    .option("--shard <i/N>", "batches g with g mod N = i of each analysis, into runs.analyze-shard-i-of-N/ (combine with `sempress merge`)", parseShard)
+    .action(async (o: { only?: Analysis[]; prompts?: string; model?: string; promptFormat?: "raw" | "chat"; patchLimit?: number; shard?: Shard }, cmd: Command) => {
       // Default to the run's model, prompt format, trace mode and dataset provider (run.json), so
       // analyze reads its traces right; anything given that differs from the run is refused below.
       const used = runDefaults(runPaths(configFor(cmd)).manifest);
@@ -37,7 +39,7 @@ export function register(program: Command): void {
       assertSameRun(paths.manifest, runIdentity(cfg, datasetFacts(file, prompts), null), cfg, ANALYZE_HINT);
       const env = await connectRunEnv(cfg);
       try {
-        const s = await analyzeStage(cfg, env, { prompts, promptsFile: file, only: o.only, patchLimit: o.patchLimit });
+        const s = await analyzeStage(cfg, env, { prompts, promptsFile: file, only: o.only, patchLimit: o.patchLimit, shard: o.shard });
         printJson(s);
       } finally {
         await env.close();

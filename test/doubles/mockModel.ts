@@ -16,7 +16,7 @@
  *   trace hidden states are hash values, attention rows are softmaxes over the causal prefix (or
  *   `attention(ids, layer, head, query)` weights, normalised here).
  */
-import { Prng } from "../util/prng.ts";
+import { Prng } from "../../src/util/prng.ts";
 
 export interface MockModelOptions {
   /** Extra whole-word tokens appended to the default vocab. */

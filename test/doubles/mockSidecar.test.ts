@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { MockSidecar } from "../../src/rpc/mockSidecar.ts";
+import { MockSidecar } from "./mockSidecar.ts";
 import { slice } from "../../src/rpc/arrow.ts";
-import { decodeFloatTensor } from "./tensors.ts";
+import { decodeFloatTensor } from "../rpc/tensors.ts";
 import { SidecarError } from "../../src/errors.ts";
 
 const close = (a: number, b: number, eps = 1e-12) => Math.abs(a - b) < eps;
@@ -117,4 +117,12 @@ test("invalid args and injected failures surface as SidecarError", async () => {
   await assert.rejects(m.score([{ prefix: [], continuations: [[1]] }]), (e: unknown) => e instanceof SidecarError && e.code === "sidecar_args_invalid");
   await assert.rejects(m.trace([[1]]), (e: unknown) => e instanceof SidecarError && e.code === "sidecar_out_of_memory");
   assert.deepEqual(m.calls.map((c) => c.op), ["trace"]);
+});
+
+test("an op the toy model does not implement is answered with an unknown-op error, not silence", () => {
+  const m = new MockSidecar();
+  assert.throws(
+    () => m.answer("added_later" as Parameters<MockSidecar["answer"]>[0], {}),
+    (e: unknown) => e instanceof SidecarError && e.code === "sidecar_unknown_op" && /does not implement op "added_later"/.test(e.message),
+  );
 });

@@ -1,5 +1,5 @@
 /**
- * `MockSidecar`: the sidecar's ops answered in-process by the toy model of ./mockModel.ts (see there
+ * Test double. `MockSidecar`: the sidecar's ops answered in-process by the toy model of ./mockModel.ts (see there
  * for how every op is derived from one next-token function). Args and results go through the same
  * zod schemas as the real client, so code tested against the mock speaks the real protocol.
  *
@@ -7,13 +7,13 @@
  * one request at a time like the real sidecar, so client tests exercise the transport without Python.
  */
 import { Router } from "zeromq";
-import { SidecarError } from "../errors.ts";
-import { Prng } from "../util/prng.ts";
-import { encodeTensor, float32ToBf16 } from "./arrow.ts";
+import { SidecarError } from "../../src/errors.ts";
+import { Prng } from "../../src/util/prng.ts";
+import { encodeTensor, float32ToBf16 } from "../../src/rpc/arrow.ts";
 import { EOS_ID, MockModel, argmax, type MockModelOptions } from "./mockModel.ts";
-import { SidecarBase, type CallOpts } from "./ops.ts";
-import { PROTOCOL_VERSION, RequestSchema, type HelloResult, type Op, type OpArgs, type OpResult, type RemoteError } from "./protocol.ts";
-import { encodeErr, encodeOk, unpack, validateArgs, validateResult, zodLine } from "./wire.ts";
+import { SidecarBase, type CallOpts } from "../../src/rpc/ops.ts";
+import { PROTOCOL_VERSION, RequestSchema, type HelloResult, type Op, type OpArgs, type OpResult, type RemoteError } from "../../src/rpc/protocol.ts";
+import { encodeErr, encodeOk, unpack, validateArgs, validateResult, zodLine } from "../../src/rpc/wire.ts";
 
 export interface MockSidecarOptions extends MockModelOptions {
   /** Tensor dtype of trace outputs (bfloat16 exercises the widening path). */
@@ -99,6 +99,9 @@ export class MockSidecar extends SidecarBase {
         return { tensor: a.tensor ?? null };
       case "shutdown":
         return {};
+      default:
+        // an op added to protocol.ts that the toy model does not answer: the real sidecar's error, no entry needed
+        throw new SidecarError(`mock sidecar does not implement op "${String(op)}"`, "sidecar_unknown_op");
     }
   }
 

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { MockSidecar } from "../../src/rpc/mockSidecar.ts";
-import type { MockModel } from "../../src/rpc/mockModel.ts";
+import { MockSidecar } from "../doubles/mockSidecar.ts";
+import type { MockModel } from "../doubles/mockModel.ts";
 import type { Tokenizer } from "../../src/tokenizer/hfTokenizer.ts";
 import { aggregatePsem, psemBatch } from "../../src/metrics/psem.ts";
 import { buildPrompt } from "../../src/prompts/promptBuilder.ts";

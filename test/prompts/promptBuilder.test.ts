@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { buildPrompt, formatPrompt, formatPrompts, promptRegions } from "../../src/prompts/promptBuilder.ts";
-import { MockSidecar } from "../../src/rpc/mockSidecar.ts";
+import { MockSidecar } from "../doubles/mockSidecar.ts";
 
 const Q = "Fill the blank with one word: The capital of France is ____.";
 

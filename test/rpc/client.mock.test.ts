@@ -2,7 +2,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { Dealer } from "zeromq";
 import { SidecarClient } from "../../src/rpc/client.ts";
-import { startMockServer, type MockServer, type MockServerOptions } from "../../src/rpc/mockSidecar.ts";
+import { startMockServer, type MockServer, type MockServerOptions } from "../doubles/mockSidecar.ts";
 import { encodeTensor } from "../../src/rpc/arrow.ts";
 import { decodeFloatTensor } from "./tensors.ts";
 import { SidecarError } from "../../src/errors.ts";
@@ -89,7 +89,7 @@ test("each request carries a fresh string id and the protocol version", async ()
 });
 
 async function startHelloFacts() {
-  const { MockSidecar } = await import("../../src/rpc/mockSidecar.ts");
+  const { MockSidecar } = await import("../doubles/mockSidecar.ts");
   return new MockSidecar().helloFacts();
 }
 

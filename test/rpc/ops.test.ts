@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { chunkBySize } from "../../src/rpc/ops.ts";
-import { MockSidecar } from "../../src/rpc/mockSidecar.ts";
+import { MockSidecar } from "../doubles/mockSidecar.ts";
 
 test("chunkBySize packs consecutive items up to the budget and sends an oversize item alone", () => {
   const sizes = [3, 3, 3, 12, 1, 1];

@@ -1,6 +1,6 @@
 /** Shared fixtures for run/analyze tests: a mock sidecar whose toy model "knows" capitals, and prompts. */
 import { loadConfig, type Config } from "../../src/config.ts";
-import { MockSidecar } from "../../src/rpc/mockSidecar.ts";
+import { MockSidecar } from "../doubles/mockSidecar.ts";
 import type { PromptRecord } from "../../src/schemas.ts";
 import type { Tokenizer } from "../../src/tokenizer/hfTokenizer.ts";
 import type { RunEnv } from "../../src/run/env.ts";

@@ -12,8 +12,8 @@ import { readJsonl, writeJsonl } from "../../src/util/jsonl.ts";
 
 const CONDITIONS = ["baseline", "negative"] as const;
 
-/** Writes runs/units.jsonl under a fixture root; returns the records. */
-export function writeUnitFixtures(root: string): UnitRecord[] {
+/** Writes runs/units.jsonl under a fixture root; returns the records. `sx`: S(X) sequences per unit (real runs have ≈ 8–16). */
+export function writeUnitFixtures(root: string, opts: { sx?: number } = {}): UnitRecord[] {
   const prompts = new Map(readJsonl(join(root, "data/validated/prompts.jsonl"), PromptRecord).map((p) => [p.prompt_id, p]));
   const psem = readCsv(join(root, "runs/psem.csv"), PsemRow);
   const key = (r: { prompt_id: string; condition: string }) => `${r.prompt_id}|${r.condition}`;
@@ -39,7 +39,7 @@ export function writeUnitFixtures(root: string): UnitRecord[] {
           greedy: { token_ids: g.token_ids, text: g.text, present: d.present, decision_step: d.decision_step },
           own_outcome: d.present ? "failure" : "success",
           outcome: negPresent ? "failure" : "success",
-          sx_prompt: { sequences: [x, [...x, 13]], first: x },
+          sx_prompt: { sequences: Array.from({ length: opts.sx ?? 2 }, (_, j) => (j === 0 ? x : [...x, 13 + j])), first: x },
           sx_decision: { sequences: [x], first: x },
           p_sem: c === "baseline" ? row.p0 : row.p1, p0: row.p0, bin: row.bin, seed: 42,
           samples: { n: b.n_samples, violations: Math.round(b.violation_rate * b.n_samples) },

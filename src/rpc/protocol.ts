@@ -14,7 +14,7 @@
  * the op list, error codes, envelope and every op's args as JSON Schema into
  * py-sidecar/sempress_sidecar/protocol_schema.py, which the sidecar validates against. A test fails when
  * that file is stale (test/rpc/protocolSchema.test.ts), another when the sidecar's op registry differs
- * from OPS (py-sidecar/tests/test_protocol.py). Adding an op: an entry in OPS and OP_SCHEMAS here,
+ * from OPS (py-sidecar/tests/test_protocol.py). Adding an op: its schemas and an entry in OP_SCHEMAS here,
  * `make protocol`, the Python function in sempress_sidecar/ops.py, a test.
  */
 import { z } from "zod";
@@ -27,22 +27,6 @@ export const TensorBytes = z.instanceof(Uint8Array);
 /** Stable error codes of a failed reply (RemoteErrorSchema.code). */
 export const ERROR_CODES = ["bad_request", "unknown_op", "bad_args", "model_error", "out_of_memory", "internal"] as const;
 
-export const OPS = [
-  "hello",
-  "tokenize",
-  "decode",
-  "chat_template",
-  "score",
-  "generate",
-  "trace",
-  "logit_lens",
-  "decompose",
-  "patch",
-  "set_seed",
-  "echo",
-  "shutdown",
-] as const;
-export type Op = (typeof OPS)[number];
 
 export const RequestSchema = z.object({
   v: z.literal(PROTOCOL_VERSION),
@@ -230,7 +214,11 @@ export const OP_SCHEMAS = {
   set_seed: { args: SetSeedArgs, result: EmptyResult },
   echo: { args: EchoArgs, result: EchoResult },
   shutdown: { args: z.object({}), result: EmptyResult },
-} as const satisfies Record<Op, { args: z.ZodTypeAny; result: z.ZodTypeAny }>;
+} as const satisfies Record<string, { args: z.ZodTypeAny; result: z.ZodTypeAny }>;
+
+/** The op whitelist: the keys of OP_SCHEMAS, in order (the sidecar's registry must list the same ops). */
+export type Op = keyof typeof OP_SCHEMAS;
+export const OPS = Object.keys(OP_SCHEMAS) as readonly Op[];
 
 export type OpArgs<O extends Op> = z.input<(typeof OP_SCHEMAS)[O]["args"]>;
 export type OpResult<O extends Op> = z.output<(typeof OP_SCHEMAS)[O]["result"]>;

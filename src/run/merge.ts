@@ -93,7 +93,8 @@ export function assertShared<T>(dirs: readonly string[], file: string, items: re
 
 /** Refuses to merge over a directory that holds files, unless `force` moves it aside first. */
 export function prepareOut(out: string, force: boolean): string | null {
-  const occupied = existsSync(out) && readdirSync(out).length > 0;
+  // Empty folders (setupDirectories makes runs/'s) are nothing to keep.
+  const occupied = existsSync(out) && readdirSync(out, { recursive: true, withFileTypes: true }).some((e) => !e.isDirectory());
   if (occupied && !force) throw new InputError(`${out}: already holds files; pass --force to move it aside (to ${out}.<UTC stamp>/) first`);
   const moved = occupied ? moveRunAside(out) : null;
   mkdirSync(out, { recursive: true });

@@ -1,7 +1,7 @@
 /**
  * The report and its unit explorer at paper shape, in headless Chromium: a synthetic run of 2,500
  * prompts × 2 conditions × 16 samples (28 layers, attention, logit lens, patching; samples ≈ 10 tokens
- * of text; 12 S(X) sequences per unit), built with `buildReport`, then:
+ * of text; 24 S(X) sequences per set, as the tiny real run has), built with `buildReport`, then:
  *  - the size of assets/report.html and assets/explorer.html;
  *  - time to open each page (navigation start → the explorer's table rendered, or → report `load`),
  *    median over fresh pages, each in a new browser profile;
@@ -48,7 +48,7 @@ export default defineBench({
     let t0 = performance.now();
     const root = makeFixtureRoot({ prompts, samples, layers });
     lengthenSamples(root);
-    writeUnitFixtures(root, { sx: 12 });
+    writeUnitFixtures(root, { sx: 24 });
     ctx.note(`synthetic run: ${prompts} prompts × 2 conditions × ${samples} samples, ${layers} layers, in ${((performance.now() - t0) / 1000).toFixed(1)} s (${root})`);
     try {
       t0 = performance.now();

@@ -12,11 +12,12 @@ import { routingMetrics } from "../../src/metrics/attention.ts";
 import { buildReport } from "../../src/report/build.ts";
 import { writeExplorer } from "../../src/report/explorer/index.ts";
 import { loadExplorerInputs } from "../../src/report/explorer/load.ts";
-import { attentionShares, explorerModel, type UnitDetail } from "../../src/report/explorer/model.ts";
+import { attentionShares, explorerModel } from "../../src/report/explorer/model.ts";
 import { renderExplorer, scriptJson } from "../../src/report/explorer/page.ts";
 import { loadRunData } from "../../src/report/load.ts";
 import { makeFixtureRoot } from "./fixtures.ts";
 import { writeUnitFixtures } from "./explorerFixtures.ts";
+import { embeddedDetails } from "./explorerPage.ts";
 
 const roots: string[] = [];
 after(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
@@ -27,12 +28,6 @@ function root(opts: Parameters<typeof makeFixtureRoot>[0], units = true): string
   return r;
 }
 
-/** The detail records of every chunk, embedded as the page embeds them. */
-function detailsOf(html: string): UnitDetail[] {
-  const out: UnitDetail[] = [];
-  for (const m of html.matchAll(/<script type="application\/json" id="chunk-(\d+)">([\s\S]*?)<\/script>/g)) out.push(...(JSON.parse(m[2]) as UnitDetail[]));
-  return out;
-}
 
 test("when masses are turned into the CSV's ratios, attentionShares gives them back as shares of instruction + question", () => {
   const m = { instruction: 0.3, negation: 0.05, target: 0.12, question: 0.2 };
@@ -83,7 +78,7 @@ test("when run text contains </script> then the embedded JSON still parses to th
   const html = renderExplorer({ title: "t", subtitle: "s", reportHref: null, notice: null, model: explorerModel({ ...inputs, units }) });
   assert.equal(html.match(/<\/script>/g)!.length, 3, "the index, the one chunk and the client script close; nothing else");
   const u0 = inputs.units[0];
-  assert.equal(detailsOf(html).find((d) => d.k === `${u0.prompt_id}|${u0.condition}`)?.prompt, u0.prompt_text);
+  assert.equal(embeddedDetails(html).find((d) => d.k === `${u0.prompt_id}|${u0.condition}`)?.prompt, u0.prompt_text);
   const index = JSON.parse(/<script type="application\/json" id="explorer-index">([\s\S]*?)<\/script>/.exec(html)![1]) as { rows: { q: string }[] };
   assert.equal(index.rows[0].q, evil);
 });
@@ -94,7 +89,7 @@ test("when the report is built then assets/explorer.html holds every unit and re
   const s = await buildReport(cfg);
   assert.equal(s.explorer, join(r, "assets/explorer.html"));
   const html = readFileSync(s.explorer, "utf8");
-  assert.equal(detailsOf(html).length, 20);
+  assert.equal(embeddedDetails(html).length, 20);
   assert.match(html, /<a href="report.html">Back to the report<\/a>/);
   assert.match(readFileSync(s.report, "utf8"), /<a href="explorer.html" id="explorer-link">Unit explorer<\/a>/);
   assert.ok(!html.includes('id="notice"'));

@@ -12,7 +12,7 @@ import { readJsonl, writeJsonl } from "../../src/util/jsonl.ts";
 
 const CONDITIONS = ["baseline", "negative"] as const;
 
-/** Writes runs/units.jsonl under a fixture root; returns the records. `sx`: S(X) sequences per unit (real runs have ≈ 8–16). */
+/** Writes runs/units.jsonl under a fixture root; returns the records. `sx`: S(X) sequences per set (the tiny real run has 24). */
 export function writeUnitFixtures(root: string, opts: { sx?: number } = {}): UnitRecord[] {
   const prompts = new Map(readJsonl(join(root, "data/validated/prompts.jsonl"), PromptRecord).map((p) => [p.prompt_id, p]));
   const psem = readCsv(join(root, "runs/psem.csv"), PsemRow);
@@ -31,6 +31,7 @@ export function writeUnitFixtures(root: string, opts: { sx?: number } = {}): Uni
       const d = det.get(`${row.prompt_id}|${c}`)!;
       const b = behavior.get(`${row.prompt_id}|${c}`)!;
       const x = [1000 + i];
+      const sx = Array.from({ length: opts.sx ?? 2 }, (_, j) => (j === 0 ? x : [...x, 13 + j]));
       units.push(
         UnitRecord.parse({
           prompt_id: row.prompt_id, condition: c, category: p.category, target_word: p.target_word, question_text: p.question_text,
@@ -39,8 +40,8 @@ export function writeUnitFixtures(root: string, opts: { sx?: number } = {}): Uni
           greedy: { token_ids: g.token_ids, text: g.text, present: d.present, decision_step: d.decision_step },
           own_outcome: d.present ? "failure" : "success",
           outcome: negPresent ? "failure" : "success",
-          sx_prompt: { sequences: Array.from({ length: opts.sx ?? 2 }, (_, j) => (j === 0 ? x : [...x, 13 + j])), first: x },
-          sx_decision: { sequences: [x], first: x },
+          sx_prompt: { sequences: sx, first: x },
+          sx_decision: { sequences: sx, first: x },
           p_sem: c === "baseline" ? row.p0 : row.p1, p0: row.p0, bin: row.bin, seed: 42,
           samples: { n: b.n_samples, violations: Math.round(b.violation_rate * b.n_samples) },
           trace: { file: `mechanistic_trace/${row.prompt_id}_${c}.safetensors`, mode: "decision" },

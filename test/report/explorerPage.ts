@@ -1,12 +1,21 @@
 /**
  * Driving an open explorer page in the browser tests: search a prompt id, open one of its units, and
- * check that every sample shows X marked exactly at the span the detector recorded.
+ * check that every sample shows X marked exactly at the span the detector recorded; and reading the
+ * unit details a page embeds.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { DetectionRecord } from "../../src/schemas.ts";
 import { readJsonl } from "../../src/util/jsonl.ts";
+import type { UnitDetail } from "../../src/report/explorer/model.ts";
+
+/** The unit details of every chunk embedded in an explorer page, parsed as the page parses them. */
+export function embeddedDetails(html: string): UnitDetail[] {
+  const out: UnitDetail[] = [];
+  for (const m of html.matchAll(/<script type="application\/json" id="chunk-(\d+)">([\s\S]*?)<\/script>/g)) out.push(...(JSON.parse(m[2]) as UnitDetail[]));
+  return out;
+}
 
 /** A negative-prompt sample of the run that contains X (the detector found a match). */
 export function violatingSample(root: string): DetectionRecord {

@@ -21,7 +21,10 @@
     if (text !== undefined && text !== null) e.textContent = String(text);
     return e;
   }
-  function num(v, d) { return typeof v === "number" && isFinite(v) ? v.toFixed(d === undefined ? 3 : d) : "n/a"; }
+  function num(v, d) {
+    if (typeof v !== "number" || !isFinite(v)) return "n/a";
+    return v !== 0 && Math.abs(v) < 0.001 ? v.toExponential(2) : v.toFixed(d === undefined ? 3 : d);
+  }
 
   function haystack(r) { return (r.id + " " + r.x + " " + r.cat + " " + r.q).toLowerCase(); }
   var hay = rows.map(haystack);
@@ -156,11 +159,12 @@
     return svg;
   }
 
-  function seqList(s) {
-    var ul = el("ul");
-    s.sequences.forEach(function (q) { ul.appendChild(el("li", null, "[" + q.join(", ") + "]")); });
-    ul.appendChild(el("li", { class: "sub" }, "first tokens: [" + s.first.join(", ") + "]"));
-    return ul;
+  function seqList(title, s) {
+    var p = el("p", { class: "seqs" });
+    p.appendChild(el("span", { class: "sub" }, title + " (" + s.sequences.length + "): "));
+    p.appendChild(document.createTextNode(s.sequences.map(function (q) { return "[" + q.join(", ") + "]"; }).join(" · ")));
+    p.appendChild(el("span", { class: "sub" }, " — first tokens [" + s.first.join(", ") + "]"));
+    return p;
   }
 
   function section(title, body) {
@@ -200,7 +204,7 @@
       ol.appendChild(li);
     });
     detail.appendChild(section("Samples (" + u.samples.length + ")", u.samples.length ? ol : el("p", { class: "sub" }, "no sampled completions recorded")));
-    detail.appendChild(section("P_sem's sequences S(X) (token ids)", [el("div", { class: "sub" }, "after the prompt (P_sem):"), seqList(u.sx.prompt), el("div", { class: "sub" }, "after the decision input (logit lens):"), seqList(u.sx.decision)]));
+    detail.appendChild(section("P_sem's sequences S(X) (token ids)", [seqList("after the prompt (P_sem)", u.sx.prompt), seqList("after the decision input (logit lens)", u.sx.decision)]));
     detail.appendChild(section("Attention at the decision step, by layer", u.attn
       ? [heatmap(u.attn), el("div", { class: "sub" }, "Mass on each span as a share of M(instruction) + M(question) (negation and target lie inside the instruction); darker = more.")]
       : el("p", { class: "sub" }, "no attention rows for this unit (analyze writes them for the negative prompt)")));

@@ -33,6 +33,7 @@ td.failure { color: var(--bad); font-weight: 600; }
 table.heat { width: auto; font-size: 11px; } table.heat td { min-width: 22px; height: 18px; padding: 0; border: 1px solid #fff; }
 table.heat th { font-weight: normal; padding: 0 4px; }
 svg.lens { border: 1px solid var(--line); background: #fff; }
+p.seqs { font-family: "DejaVu Sans Mono", ui-monospace, monospace; font-size: 12px; margin: 4px 0; }
 .facts span { margin-right: 14px; }
 `;
 

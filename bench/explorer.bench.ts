@@ -39,11 +39,8 @@ export default defineBench({
   name: "explorer",
   description: "report.html + explorer.html at paper shape: size on disk and time to open in headless Chromium",
   async run(ctx) {
-    const prompts = Number(arg(ctx.argv, "prompts", "2500"));
-    const samples = Number(arg(ctx.argv, "samples", "16"));
-    const layers = Number(arg(ctx.argv, "layers", "28"));
-    const B = Number(arg(ctx.argv, "B", "200"));
-    const repeat = Number(arg(ctx.argv, "repeat", "3"));
+    const opt = (name: string, dflt: number) => Number(arg(ctx.argv, name, String(dflt)));
+    const [prompts, samples, layers, B, repeat] = [opt("prompts", 2500), opt("samples", 16), opt("layers", 28), opt("B", 200), opt("repeat", 3)];
     if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium, or set SEMPRESS_CHROMIUM`);
     let t0 = performance.now();
     const root = makeFixtureRoot({ prompts, samples, layers });

@@ -9,62 +9,42 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { chromium } from "playwright-core";
 import { loadConfig } from "../../src/config.ts";
 import { buildReport } from "../../src/report/build.ts";
 import { makeFixtureRoot } from "./fixtures.ts";
-import { CHROMIUM, needChromium } from "../fixtures/requirements.ts";
+import { withChromiumPage } from "../fixtures/chromium.ts";
+import { needChromium } from "../fixtures/requirements.ts";
 
 
 test("report.html shows seven loaded figures in headless Chromium without console errors", { skip: needChromium() }, async () => {
   const root = makeFixtureRoot({ prompts: 40, layers: 10 });
-  const profile = mkdtempSync(join(tmpdir(), "sempress-chromium-"));
   const cfg = loadConfig({ env: {}, flags: { dataRoot: root, analysis: { bootstrapB: 100 } } as never });
   const summary = await buildReport(cfg);
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    ],
-    viewport: { width: 1200, height: 900 },
-  });
   try {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    const requests: string[] = [];
-    page.on("console", (m) => {
-      if (m.type() === "error") errors.push(m.text());
+    await withChromiumPage(async ({ page, errors, requests }) => {
+      await page.goto(pathToFileURL(summary.report).href, { waitUntil: "load" });
+      const figs = await page.$$eval("figure.fig img, figure.fig svg", (els) =>
+        els.map((e) => {
+          const r = e.getBoundingClientRect();
+          const img = e as HTMLImageElement;
+          return { w: r.width, h: r.height, complete: img.complete ?? true, natural: img.naturalWidth ?? 1 };
+        }),
+      );
+      assert.equal(figs.length, 7);
+      for (const f of figs) {
+        assert.ok(f.w > 300 && f.h > 150, JSON.stringify(f));
+        assert.ok(f.complete && f.natural > 0, `figure failed to decode: ${JSON.stringify(f)}`);
+      }
+      assert.equal(await page.locator(".ex").count(), 20);
+      assert.ok((await page.locator("#tables table").count()) >= 6);
+      assert.deepEqual(errors, []);
+      assert.deepEqual(requests, [], "the report must be self-contained");
+      const shots = mkdtempSync(join(tmpdir(), "sempress-shot-"));
+      await page.screenshot({ path: join(shots, "report.png"), fullPage: true });
+      await page.screenshot({ path: join(shots, "report_top.png") });
+      process.stderr.write(`report screenshot: ${join(shots, "report.png")}\n`);
     });
-    page.on("pageerror", (e) => errors.push(String(e)));
-    page.on("request", (r) => {
-      if (!r.url().startsWith("file:") && !r.url().startsWith("data:")) requests.push(r.url());
-    });
-    await page.goto(pathToFileURL(summary.report).href, { waitUntil: "load" });
-    const figs = await page.$$eval("figure.fig img, figure.fig svg", (els) =>
-      els.map((e) => {
-        const r = e.getBoundingClientRect();
-        const img = e as HTMLImageElement;
-        return { w: r.width, h: r.height, complete: img.complete ?? true, natural: img.naturalWidth ?? 1 };
-      }),
-    );
-    assert.equal(figs.length, 7);
-    for (const f of figs) {
-      assert.ok(f.w > 300 && f.h > 150, JSON.stringify(f));
-      assert.ok(f.complete && f.natural > 0, `figure failed to decode: ${JSON.stringify(f)}`);
-    }
-    assert.equal(await page.locator(".ex").count(), 20);
-    assert.ok((await page.locator("#tables table").count()) >= 6);
-    assert.deepEqual(errors, []);
-    assert.deepEqual(requests, [], "the report must be self-contained");
-    const shots = mkdtempSync(join(tmpdir(), "sempress-shot-"));
-    await page.screenshot({ path: join(shots, "report.png"), fullPage: true });
-    await page.screenshot({ path: join(shots, "report_top.png") });
-    process.stderr.write(`report screenshot: ${join(shots, "report.png")}\n`);
   } finally {
-    await browser.close();
-    rmSync(profile, { recursive: true, force: true });
     rmSync(root, { recursive: true, force: true });
   }
 });

@@ -53,6 +53,13 @@ function fitsTable(runs: readonly RunSummary[]): string {
   );
 }
 
+function suppressionTable(runs: readonly RunSummary[]): string {
+  return table(
+    ["run", "P0", "P1", "Δ = P0 − P1", "R = Δ/P0"],
+    runs.map((r) => [`<b>${esc(r.label)}</b> ${esc(r.name)}`, ci(r.suppression.p0), ci(r.suppression.p1), ci(r.suppression.delta), ci(r.suppression.rel_suppression, (v) => fx(v, 2))]),
+  );
+}
+
 function pairSection(p: PairComparison): string {
   const out = [`<h3 id="diff-${esc(p.b)}">${esc(p.b)} − ${esc(p.a)}</h3>`, `<p class="mode" data-mode="${p.mode}">${esc(p.statement)}</p>`];
   if (p.paired) {
@@ -138,7 +145,8 @@ export function renderCompareHtml(t: CompareTables, figures: readonly RenderedFi
 <section id="comparison"><h2>Comparison (reference ${esc(t.comparison.reference)})</h2>
 ${t.comparison.pairs.map(pairSection).join("\n")}
 <p class="sub">Brackets are 95% percentile intervals, B = ${t.bootstrap.B}, seed ${t.bootstrap.seed}.</p></section>
-<section id="fits"><h2>Each run's fit (negative condition, per sample)</h2>${fitsTable(t.runs)}</section>
+<section id="fits"><h2>Each run's fit (negative condition, per sample)</h2>${fitsTable(t.runs)}
+<h3 id="supp">Suppression (mean over each run's prompts)</h3>${suppressionTable(t.runs)}</section>
 <section id="bins"><h2>Samples with X by P0 bin (negative condition)</h2>${binsTable(t.runs)}
 <p class="sub">Each run's own P0 bins. Bins with fewer than ${MIN_BIN_PROMPTS} prompts are sparse: shown, never claimed.</p></section>
 <section id="sign"><h2>Where patching ΔP changes sign</h2>${signTable(t.runs)}

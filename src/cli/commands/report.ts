@@ -18,6 +18,7 @@ export function register(program: Command): void {
         figures: s.figures.flatMap((f) => [f.svg, f.png]),
         appendix_examples: s.appendix_examples.length,
         appendix_dir: s.appendix_examples.length ? s.appendix_examples[0].replace(/\/[^/]+$/, "") : null,
+        explorer: s.explorer,
         n_prompts: s.n_prompts,
         missing_inputs: s.missing_inputs,
         seconds: s.seconds,

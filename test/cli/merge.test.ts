@@ -7,13 +7,14 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { appendedCsv, appendedJsonl, runPaths } from "../../src/run/outputs.ts";
+import { runPaths } from "../../src/run/outputs.ts";
 import { needVenv } from "../fixtures/requirements.ts";
 import { prompts } from "../run/fixtures.ts";
+import { runDirFiles } from "../run/runDirFiles.ts";
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const TINY = "py-sidecar/configs/qwen2-tiny.json";
@@ -36,13 +37,7 @@ function cli(root: string, cfgFile: string, ...args: string[]): Record<string, u
   return JSON.parse(r.stdout.trim()) as Record<string, unknown>;
 }
 
-function files(root: string, which: "run" | "analyze"): Record<string, string> {
-  const p = runPaths({ dataRoot: root });
-  const list = which === "run" ? [...appendedJsonl(p), ...appendedCsv(p), p.progress] : [p.attention, p.logitLens, p.decomp, p.patching, p.patchingSubset];
-  const out = Object.fromEntries(list.map((f) => [f.slice(p.runs.length), readFileSync(f, "utf8")]));
-  if (which === "run") for (const f of readdirSync(p.traceDir).sort()) out[f] = readFileSync(join(p.traceDir, f)).toString("base64");
-  return out;
-}
+const files = (root: string, which: "run" | "analyze") => runDirFiles(runPaths({ dataRoot: root }).runs, { run: which === "run", analysis: which === "analyze" });
 
 test("when a tiny-model run is sharded in two and merged then its files equal the unsharded run's, and so do its sharded analyses", { skip: SKIP, timeout: 900_000 }, () => {
   const dir = scratch("merge-cli-");

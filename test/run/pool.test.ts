@@ -5,18 +5,19 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SidecarError } from "../../src/errors.ts";
 import { SidecarBase, type CallOpts } from "../../src/rpc/ops.ts";
 import type { HelloResult, Op, OpArgs, OpResult } from "../../src/rpc/protocol.ts";
-import { appendedCsv, appendedJsonl, runPaths } from "../../src/run/outputs.ts";
+import { runPaths } from "../../src/run/outputs.ts";
 import { SidecarPool } from "../../src/run/pool.ts";
 import { runStage } from "../../src/run/runner.ts";
 import { UnitRecord } from "../../src/run/units.ts";
 import { readJsonl } from "../../src/util/jsonl.ts";
 import { mockEnv, prompts, testConfig } from "./fixtures.ts";
+import { runDirFiles } from "./runDirFiles.ts";
 
 process.env.SEMPRESS_NO_BAR = "1";
 const HELLO: HelloResult = mockEnv().hello;
@@ -119,14 +120,6 @@ test("when a job fails with its own error then the jobs before it are yielded fi
   assert.equal(pool.workers.filter((w) => w.alive).length, 2, "a request's own error drops no sidecar");
 });
 
-function runFiles(root: string): Record<string, string> {
-  const p = runPaths({ dataRoot: root });
-  const out: Record<string, string> = {};
-  for (const f of [...appendedJsonl(p), ...appendedCsv(p), p.progress]) out[f.slice(root.length)] = readFileSync(f, "utf8");
-  for (const f of readdirSync(p.traceDir).sort()) out[f] = readFileSync(join(p.traceDir, f)).toString("base64");
-  return out;
-}
-
 /** A mock sidecar that dies for good after `after` calls (its client gave up restarting it). */
 class DyingMock extends SidecarBase {
   private n = 0;
@@ -155,14 +148,14 @@ test("when the run goes through two mock sidecars, one of them dying mid-run, th
   const pool = new SidecarPool([{ sidecar: e1.sidecar }, { sidecar: e2.sidecar }], e1.hello);
   await runStage(testConfig(two), { ...e1, sidecar: pool }, { prompts: ps, resume: false, chunkSize: 2 });
   assert.ok(e1.sidecar.calls.length > 0 && e2.sidecar.calls.length > 0, "both sidecars served requests");
-  assert.deepEqual(runFiles(two), runFiles(one));
+  assert.deepEqual(runDirFiles(runPaths({ dataRoot: two }).runs), runDirFiles(runPaths({ dataRoot: one }).runs));
   const dying = mkdtempSync(join(tmpdir(), "pool-dying-"));
   const [f1, f2] = [mockEnv(), mockEnv()];
   const flaky = new SidecarPool([{ sidecar: f1.sidecar }, { sidecar: new DyingMock(f2.sidecar, 5) }], f1.hello);
   const s = await runStage(testConfig(dying), { ...f1, sidecar: flaky }, { prompts: ps, resume: false, chunkSize: 2 });
   assert.equal(s.ran, ps.length);
   assert.equal(flaky.workers[1].alive, false);
-  assert.deepEqual(runFiles(dying), runFiles(one));
+  assert.deepEqual(runDirFiles(runPaths({ dataRoot: dying }).runs), runDirFiles(runPaths({ dataRoot: one }).runs));
   const units = readJsonl(runPaths({ dataRoot: dying }).units, UnitRecord).map((u) => `${u.prompt_id}|${u.condition}`);
   assert.equal(units.length, ps.length * 2);
   assert.equal(new Set(units).size, units.length, "each unit exactly once");

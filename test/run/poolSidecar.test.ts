@@ -7,20 +7,21 @@
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig, type Config } from "../../src/config.ts";
 import { analyzeStage } from "../../src/analyze/index.ts";
 import { SidecarClient } from "../../src/rpc/client.ts";
 import { connectRunEnv } from "../../src/run/connect.ts";
-import { appendedCsv, appendedJsonl, runPaths } from "../../src/run/outputs.ts";
+import { runPaths } from "../../src/run/outputs.ts";
 import { runStage } from "../../src/run/runner.ts";
 import { UnitRecord } from "../../src/run/units.ts";
 import { readJsonl } from "../../src/util/jsonl.ts";
 import { needVenv } from "../fixtures/requirements.ts";
 import { alive } from "../fixtures/pids.ts";
 import { prompts } from "./fixtures.ts";
+import { runDirFiles } from "./runDirFiles.ts";
 
 process.env.SEMPRESS_NO_BAR = "1";
 const SKIP = needVenv(["py-sidecar/configs/qwen2-tiny.json"]);
@@ -41,17 +42,8 @@ function tinyConfig(sidecar: { devices: string | null; sidecars: number }): Conf
   });
 }
 
-/** Every file run (and analyze) writes, as text (traces as base64), keyed by path under runs/. */
-function files(cfg: Config, analyzed: boolean): Record<string, string> {
-  const p = runPaths(cfg);
-  const out: Record<string, string> = {};
-  const analysis = analyzed ? [p.attention, p.logitLens, p.decomp, p.patching, p.patchingSubset] : [];
-  for (const f of [...appendedJsonl(p), ...appendedCsv(p), p.progress, ...analysis]) {
-    out[f.slice(p.runs.length)] = readFileSync(f, "utf8");
-  }
-  for (const f of readdirSync(p.traceDir).sort()) out[f] = readFileSync(join(p.traceDir, f)).toString("base64");
-  return out;
-}
+/** Every file run (and analyze) wrote in this config's runs/. */
+const files = (cfg: Config, analysis: boolean) => runDirFiles(runPaths(cfg).runs, { analysis });
 
 const closers: (() => Promise<void>)[] = [];
 after(async () => {

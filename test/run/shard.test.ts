@@ -6,36 +6,24 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ANALYSIS_LIST, analyzeStage } from "../../src/analyze/index.ts";
 import { mergeAnalyzeShards } from "../../src/analyze/shards.ts";
 import { buildReport } from "../../src/report/build.ts";
 import { mergeRunShards } from "../../src/run/merge.ts";
-import { appendedCsv, appendedJsonl, runPaths } from "../../src/run/outputs.ts";
+import { runPaths } from "../../src/run/outputs.ts";
 import { runStage } from "../../src/run/runner.ts";
 import { analyzeShardPaths, inShard, parseShard, runShardPaths, type Shard } from "../../src/run/shard.ts";
 import { mockEnv, prompts, testConfig } from "./fixtures.ts";
+import { runDirFiles } from "./runDirFiles.ts";
 
 process.env.SEMPRESS_NO_BAR = "1";
 const PS = prompts();
 const CHUNK = 2;
 const BATCH = 2;
 const IDENTITY = ["profile", "model_spec", "model_id", "prompt_format", "dataset", "config_hash", "llm_provider", "dataset_llm"] as const;
-
-function runFiles(runs: string): Record<string, string> {
-  const p = runPaths({ dataRoot: join(runs, "..") });
-  const out: Record<string, string> = {};
-  for (const f of [...appendedJsonl(p), ...appendedCsv(p), p.progress]) out[f.slice(p.runs.length)] = readFileSync(f, "utf8");
-  for (const f of readdirSync(p.traceDir).sort()) out[f] = readFileSync(join(p.traceDir, f)).toString("base64");
-  return out;
-}
-
-function analysisFiles(runs: string): Record<string, string> {
-  const p = runPaths({ dataRoot: join(runs, "..") });
-  return Object.fromEntries([p.attention, p.logitLens, p.decomp, p.patching, p.patchingSubset].map((f) => [f.slice(p.runs.length), readFileSync(f, "utf8")]));
-}
 
 const json = (f: string) => JSON.parse(readFileSync(f, "utf8")) as Record<string, unknown> & { run: Record<string, unknown> };
 
@@ -67,7 +55,7 @@ test("when the run shards are merged then every run file equals the unsharded ru
   const { a, b, dirs } = await ready;
   const s = mergeRunShards(dirs, runPaths(b).runs);
   assert.deepEqual([s.kind, s.prompts, s.files["units.jsonl"], s.files["mechanistic_trace/"]], ["run", 7, 7, 14]);
-  assert.deepEqual(runFiles(runPaths(b).runs), runFiles(runPaths(a).runs));
+  assert.deepEqual(runDirFiles(runPaths(b).runs), runDirFiles(runPaths(a).runs));
   const [ma, mb] = [json(runPaths(a).manifest), json(runPaths(b).manifest)];
   for (const k of IDENTITY) assert.deepEqual(mb[k], ma[k], k);
   assert.deepEqual(mb.p0_check, ma.p0_check);
@@ -84,7 +72,7 @@ test("when the merged run is analyzed in shards and those are merged then the an
   assert.ok(rows(dirs[0]) > 0 && rows(dirs[1]) > 0, "both shards did lens work");
   const s = mergeAnalyzeShards(dirs, runPaths(b).runs, ANALYSIS_LIST);
   assert.equal(s.kind, "analyze");
-  assert.deepEqual(analysisFiles(runPaths(b).runs), analysisFiles(runPaths(a).runs));
+  assert.deepEqual(runDirFiles(runPaths(b).runs, { run: false, analysis: true }), runDirFiles(runPaths(a).runs, { run: false, analysis: true }));
   const built = await buildReport({ ...b, analysis: { ...b.analysis, bootstrapB: 20 } });
   const tables = JSON.parse(readFileSync(built.tables, "utf8")) as { dataset: { n_prompts: number } };
   assert.equal(tables.dataset.n_prompts, 7);

@@ -14,9 +14,13 @@ const NAMES = new Set([
   "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE",
 ]);
 
-/** Variables passed by prefix. */
+/**
+ * Variables passed by prefix. CUDA_VISIBLE_DEVICES reaches every sidecar (each pins itself within it,
+ * py-sidecar/sempress_sidecar/devices.py); NCCL_ and NVSHMEM_ carry a host's GPU-sharing settings (e.g.
+ * NVLink multicast off) to a sidecar spread over several GPUs.
+ */
 const PREFIXES = [
-  "LC_", "PYTHON", "OMP_", "MKL_", "OPENBLAS_", "CUDA_", "CUBLAS_", "NVIDIA_", "HF_", "HUGGINGFACE_",
+  "LC_", "PYTHON", "OMP_", "MKL_", "OPENBLAS_", "CUDA_", "CUBLAS_", "NVIDIA_", "NCCL_", "NVSHMEM_", "HF_", "HUGGINGFACE_",
   "SEMPRESS_", "TORCH_", "PYTORCH_", "TRANSFORMERS_", "TOKENIZERS_", "XDG_",
 ];
 

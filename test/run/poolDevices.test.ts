@@ -8,6 +8,7 @@ import { Command } from "commander";
 import { configFor } from "../../src/cli/common.ts";
 import { loadConfig, runConfigHash } from "../../src/config.ts";
 import { ConfigError } from "../../src/errors.ts";
+import { allowedInSidecar } from "../../src/rpc/childEnv.ts";
 import { sidecarDevices, visibleGpuCount } from "../../src/rpc/devices.ts";
 
 const two = () => 2;
@@ -52,4 +53,8 @@ test("when --devices and --sidecars are given then the config says so and the ru
   const cfg = configFor(sub);
   assert.deepEqual([cfg.sidecar.devices, cfg.sidecar.sidecars], ["cpu", 2]);
   assert.equal(runConfigHash(cfg), runConfigHash(loadConfig({ profile: cfg.profile, env: {} })));
+});
+
+test("when a host keeps NVLink multicast off through NCCL_/NVSHMEM_ settings then every sidecar gets them", () => {
+  for (const k of ["CUDA_VISIBLE_DEVICES", "NCCL_NVLS_ENABLE", "NVSHMEM_DISABLE_NVLS", "TORCH_SYMM_MEM_DISABLE_MULTICAST"]) assert.ok(allowedInSidecar(k), k);
 });

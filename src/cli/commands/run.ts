@@ -58,7 +58,7 @@ export function register(program: Command): void {
           promptsFile: file,
           command: `run${o.limit ? ` --limit ${o.limit}` : ""}${o.resume ? " --resume" : ""}${o.force ? " --force" : ""}${o.shard ? ` --shard ${shardLabel(o.shard)}` : ""}`,
         });
-        printJson({ ...s, model: env.hello.model_id, runs: cfg.dataRoot, ...(o.shard ? { shard_dir: runShardPaths(cfg, o.shard).runs } : {}) });
+        printJson({ ...s, model: env.hello.model_id, sidecars: env.pool.workers.length, runs: cfg.dataRoot, ...(o.shard ? { shard_dir: runShardPaths(cfg, o.shard).runs } : {}) });
       } finally {
         await env.close();
       }

@@ -44,8 +44,9 @@ function fitsTable(runs: readonly RunSummary[]): string {
     ["run", "intercept", "slope", "prompts", "samples", "observed P0", "samples with X", "R = (P0 − P1)/P0"],
     runs.map((r) => {
       const o = r.logistic.observed_p0;
+      const nc = r.logistic.converged ? "" : `<span class="tag">fit did not converge: no slope (e.g. no violations)</span>`;
       return [
-        `<b>${esc(r.label)}</b> ${esc(r.name)}`, ci(r.logistic.intercept, (v) => fx(v, 2)), ci(r.logistic.slope, (v) => fx(v, 2)),
+        `<b>${esc(r.label)}</b> ${esc(r.name)}`, ci(r.logistic.intercept, (v) => fx(v, 2)) + nc, ci(r.logistic.slope, (v) => fx(v, 2)) + nc,
         String(r.logistic.n_prompts), String(r.logistic.n_samples), o ? `${fx(o.min, 2)}–${fx(o.max, 2)}` : "none",
         ciPct(r.violation_overall.sampled), ci(r.suppression.rel_suppression, (v) => fx(v, 2)),
       ];
@@ -67,7 +68,8 @@ function pairSection(p: PairComparison): string {
     const m = d.mean_difference;
     out.push(
       table(["quantity (over the shared prompts)", "B − A", "note"], [
-        ["logistic slope", ci(d.logistic.slope_difference, (v) => fx(v, 2)), `A ${ci(d.logistic.slope_a, (v) => fx(v, 2))}, B ${ci(d.logistic.slope_b, (v) => fx(v, 2))}, refitted on the ${d.n_prompts} shared prompts`],
+        ["logistic slope", ci(d.logistic.slope_difference, (v) => fx(v, 2)), `A ${ci(d.logistic.slope_a, (v) => fx(v, 2))}, B ${ci(d.logistic.slope_b, (v) => fx(v, 2))}, refitted on the ${d.n_prompts} shared prompts` +
+          (d.logistic.slope_difference.estimate === null ? "; a run's fit does not converge on them (e.g. no violations), so there is no difference to quote" : "")],
         ["logistic intercept", ci(d.logistic.intercept_difference, (v) => fx(v, 2)), ""],
         ["P0", ci(m.p0), "mean of per-prompt differences"],
         ["P1", ci(m.p1), ""],
@@ -124,7 +126,7 @@ function signTable(runs: readonly RunSummary[]): string {
       rows.push([
         `<b>${esc(r.label)}</b> ${esc(r.name)}`, site, String(r.n_layers),
         series.length === 0 ? "no patching data" : ch.length ? changeText(ch[0]) : `none: ΔP keeps one sign over ${series.length} layers`,
-        ch.length > 1 ? ch.slice(1).map(changeText).join("; ") : "—",
+        ch.length > 1 ? ch.slice(1, 4).map(changeText).join("; ") + (ch.length > 4 ? `; and ${ch.length - 4} more (compare.json)` : "") : "—",
       ]);
     }
   return table(["run", "site", "layers", "first sign change of mean ΔP (crossing at relative depth)", "later changes"], rows, "sign");

@@ -2,17 +2,21 @@
 
     python py-sidecar/bench/gpu_bench.py --model random:py-sidecar/configs/qwen2.5-7b-instruct.json \
         --out bench.json
+    python py-sidecar/bench/gpu_bench.py --model random:py-sidecar/configs/qwen2-tiny.json --scale 0.02  # CPU smoke
 
 For each stage the batched path is the sidecar's own op (called in-process, the same functions the
 ZeroMQ server dispatches to) and the naive path is what a typical script does: one prompt (or one
 sequence, or one layer) per Hugging Face call. Both run on the same model in the same process, on the
-same inputs, so the ratio is a like-for-like speed-up. The naive path is timed on a subset and its
-rate extrapolated (it would otherwise dominate the device time); the subset size is reported.
+same inputs (workloads.py: the design's shapes), so the ratio is a like-for-like speed-up. The naive
+path is timed on a subset and its rate extrapolated; the subset size is reported. Each stage line names
+the op and the unit the end-to-end bench (``sempress bench``) counts, so it can set the CLI's rates
+against these.
 
-Roofline: bf16 dense ≈ 790 TFLOP/s and HBM ≈ 4.8 TB/s on an H200. A forward costs ≈ 2·P FLOP per
-token (P = parameters, attention's quadratic term is small at these lengths) and reads all weights
-(2·P bytes) once per forward; so a pass over R rows of T new tokens each is bounded below by
-max(2·P·R·T / 790e12, steps · 2·P / 4.8e12) seconds. We report achieved tokens/s against that bound.
+Roofline, counted from what the op really ran (counters.count_forwards: every forward of the decoder
+stack, its rows, its padded tokens and the key/value columns its rows attend to): bf16 dense ≈ 790
+TFLOP/s and HBM ≈ 4.8 TB/s on an H200; a pass costs ≈ 2·P FLOP per token it runs and reads every
+weight once (P·bytes) plus the KV cache its rows attend to. The bound is max(FLOP / peak FLOP/s,
+bytes / peak bandwidth); "of roofline" = bound / measured time (null off CUDA).
 """
 from __future__ import annotations
 
@@ -27,22 +31,18 @@ from typing import Any, Callable
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]
 
+from counters import Forwards, count_forwards  # noqa: E402
 from sempress_sidecar import loading  # noqa: E402
-from sempress_sidecar.patching import op_patch  # noqa: E402
-from sempress_sidecar.ops_forward import op_generate, op_score, op_trace  # noqa: E402
+from sempress_sidecar.memory import element_bytes, kv_bytes_per_token  # noqa: E402
+from sempress_sidecar.ops import WHITELIST  # noqa: E402
 from sempress_sidecar.protocol import ARG_PARSERS  # noqa: E402
+import workloads as w  # noqa: E402
 
 PEAK_FLOPS = 790e12
 PEAK_BW = 4.8e12
-
-SUBJECTS = [
-    "France", "Japan", "Kenya", "Peru", "Norway", "Egypt", "Chile", "Canada", "India", "Spain", "Ghana",
-    "Brazil", "Italy", "Nepal", "Cuba", "Mali", "Oman", "Fiji", "Laos", "Chad", "Iran", "Iraq", "Togo",
-]
-THINGS = ["hammer", "violin", "kettle", "ladder", "pillow", "bucket", "candle", "shovel", "mirror", "needle"]
-TARGETS = ["Paris", "Tokyo", "water", "music", "light", "bread", "north", "green", "stone", "silver"]
 
 
 def sync() -> None:
@@ -63,228 +63,199 @@ def timed(out: dict, key: str):
         out[key + "_peak_gib"] = torch.cuda.max_memory_allocated() / 2**30
 
 
-def make_prompts(tok: Any, n: int, negative: bool) -> list[list[int]]:
-    """Prompts of the design's exact shape and realistic length (≈40–55 tokens)."""
-    out = []
-    for i in range(n):
-        s, x = SUBJECTS[i % len(SUBJECTS)], THINGS[(i // len(SUBJECTS)) % len(THINGS)]
-        q = (f"Fill the blank (one word): You use a {x} to ____." if i % 2 else
-             f"Fill the blank with one word: The capital of {s} is ____.")
-        lines = ["Answer with exactly one English word."]
-        if negative:
-            lines.append(f'Do not use the word "{TARGETS[i % len(TARGETS)]}" anywhere in your answer.')
-        lines += [f"Question: {q}", "Answer:"]
-        out.append(tok("\n".join(lines), add_special_tokens=False)["input_ids"])
-    return out
-
-
-def variants(tok: Any, i: int) -> list[list[int]]:
-    x = TARGETS[i % len(TARGETS)]
-    seqs = []
-    for form in {x, x.lower(), x.capitalize(), x.upper()}:
-        for v in (form, " " + form, form + ".", " " + form + "."):
-            ids = tok(v, add_special_tokens=False)["input_ids"]
-            if ids and ids not in seqs:
-                seqs.append(ids)
-    return seqs
-
-
 def n_params(model: Any) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def roofline_s(P: int, tokens: int, forwards: int) -> float:
-    return max(2 * P * tokens / PEAK_FLOPS, forwards * 2 * P / PEAK_BW)
+def roofline_s(ctx: Any, fw: Forwards) -> float:
+    """Lower bound on the time of the forwards counted in ``fw``."""
+    P = n_params(ctx.model)
+    flops = 2 * P * fw.tokens
+    bytes_ = fw.calls * P * element_bytes(ctx.dtype) + fw.attended * kv_bytes_per_token(ctx)
+    return max(flops / PEAK_FLOPS, bytes_ / PEAK_BW)
 
 
-def run_op(fn: Callable, op: str, ctx: Any, args: dict) -> dict:
-    return fn(ctx, ARG_PARSERS[op](args))
+def run_op(op: str, ctx: Any, args: dict) -> dict:
+    return WHITELIST[op](ctx, ARG_PARSERS[op](args))
+
+
+def measure(ctx: Any, op: str, args: dict, warm: dict, naive: Callable[[list], int], population: list,
+            naive_n: int, stage: str, unit: str, units: int) -> dict:
+    """Time the op on ``args`` (after a warm-up on ``warm``) and the naive loop over ``population[1:naive_n+1]``
+    (after an untimed first element; it returns the units it covered); one result line."""
+    run_op(op, ctx, warm)
+    t: dict = {}
+    with count_forwards(ctx) as fw, timed(t, "batched"):
+        run_op(op, ctx, args)
+    naive(population[:1])
+    with timed(t, "naive"):
+        naive_units = naive(population[1:naive_n + 1])
+    rate = units / t["batched"]
+    naive_rate = naive_units / t["naive"] if naive_units else None  # a population of one has no timed subset
+    bound = roofline_s(ctx, fw)
+    return {
+        "stage": stage, "op": op_key(op, args), "unit": unit, "units": units, "batched_per_s": rate,
+        "naive_per_s": naive_rate, "naive_units": naive_units, "ratio": rate / naive_rate if naive_rate else None,
+        "batched_s": t["batched"], "peak_gib": t.get("batched_peak_gib"), "forwards": fw.calls, "rows": fw.rows,
+        "tokens": fw.tokens, "attended": fw.attended, "tokens_per_s": fw.tokens / t["batched"],
+        "roofline_s": bound, "roofline_fraction": bound / t["batched"] if ctx.device.type == "cuda" else None,
+    }
+
+
+def op_key(op: str, args: dict) -> str:
+    """The op names the end-to-end bench reports: generate splits into sampling and greedy calls."""
+    if op == "generate":
+        return "generate:sample" if args.get("do_sample") else "generate:greedy"
+    return op
 
 
 # ---------------------------------------------------------------- stages
 
 def stage_psem(ctx: Any, n: int, naive_n: int) -> dict:
-    tok = ctx.tokenizer
-    prompts = make_prompts(tok, n, negative=False)
-    items = [{"prefix": p, "continuations": variants(tok, i)} for i, p in enumerate(prompts)]
-    n_seq = sum(len(it["continuations"]) for it in items)
-    run_op(op_score, "score", ctx, {"items": items[:4]})  # warm-up
-    t: dict = {}
-    with timed(t, "batched"):
-        run_op(op_score, "score", ctx, {"items": items})
-    # naive: one (prompt + variant) sequence per forward, as a plain loop over S(X) would do
-    sub = items[:naive_n]
-    sub_seq = sum(len(it["continuations"]) for it in sub)
-    with torch.inference_mode():  # warm-up of the naive path, untimed
-        ctx.model(input_ids=torch.tensor([items[0]["prefix"]], device=ctx.device))
-    with timed(t, "naive"), torch.inference_mode():
+    args = w.score_args(ctx.tokenizer, n)
+    items = args["items"]
+
+    def naive(sub: list[dict]) -> int:  # one (prompt + variant) sequence per forward, as a plain loop over S(X) would do
+        with torch.inference_mode():
+            for it in sub:
+                for c in it["continuations"]:
+                    ids = torch.tensor([it["prefix"] + c], device=ctx.device)
+                    lp = torch.log_softmax(ctx.model(input_ids=ids).logits[0, -len(c) - 1:-1].float(), -1)
+                    lp.gather(-1, torch.tensor(c, device=ctx.device)[:, None]).sum().item()
+        return sum(len(it["continuations"]) for it in sub)
+
+    units = sum(len(it["continuations"]) for it in items)
+    return measure(ctx, "score", args, {"items": items[:4]}, naive, items, naive_n, "psem_scoring", "sequences", units)
+
+
+def stage_generate(ctx: Any, n: int, naive_n: int, sample: bool) -> dict:
+    args = w.generate_args(ctx.tokenizer, n, sample)
+    warm = {**args, "prompts": args["prompts"][:2], **({"seeds": [0, 1]} if sample else {})}
+    k = args.get("n", 1)
+
+    def naive(sub: list[list[int]]) -> int:  # one prompt per HF generate call (num_return_sequences = samples)
+        kw = dict(do_sample=sample, max_new_tokens=args["max_new_tokens"], min_new_tokens=args["max_new_tokens"],
+                  num_return_sequences=k, pad_token_id=ctx.tokenizer.pad_token_id)
+        if sample:
+            kw.update(temperature=1.0, top_p=0.9)
+        with torch.inference_mode():
+            for p in sub:
+                ids = torch.tensor([p], device=ctx.device)
+                ctx.model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), **kw)
+        return len(sub) * k
+
+    stage = f"sampling_{w.SAMPLES}x{w.SAMPLE_NEW_TOKENS}" if sample else f"greedy_{w.GREEDY_NEW_TOKENS}"
+    unit = "samples" if sample else "prompts"
+    return measure(ctx, "generate", args, warm, naive, args["prompts"], naive_n, stage, unit, n * k)
+
+
+def stage_trace(ctx: Any, n: int, naive_n: int) -> dict:
+    g = w.generate_args(ctx.tokenizer, n, sample=False)
+    greedy = run_op("generate", ctx, g)["sequences"]
+    args = w.trace_args(g["prompts"], greedy)
+    seqs = args["sequences"]
+
+    def naive(sub: list[list[int]]) -> int:  # one eager forward with attentions per sequence, its last query row to the host
+        with ctx.eager(), torch.inference_mode():
+            for s in sub:
+                out = ctx.model(input_ids=torch.tensor([s], device=ctx.device), output_attentions=True)
+                _ = [a[0, :, -1].float().cpu() for a in out.attentions]
+        return len(sub)
+
+    warm = {**args, "sequences": seqs[:2]}
+    return measure(ctx, "trace", args, warm, naive, seqs, naive_n, "trace_decision", "sequences", len(seqs))
+
+
+def stage_lens(ctx: Any, n: int, naive_n: int, op: str) -> dict:
+    args = w.lens_args(ctx.tokenizer, n)
+    items = args["items"]
+
+    def naive(sub: list[dict]) -> int:  # one item per op call
         for it in sub:
-            for c in it["continuations"]:
-                ids = torch.tensor([it["prefix"] + c], device=ctx.device)
-                lp = torch.log_softmax(ctx.model(input_ids=ids).logits[0, -len(c) - 1:-1].float(), -1)
-                lp.gather(-1, torch.tensor(c, device=ctx.device)[:, None]).sum().item()
-    toks = sum(len(it["prefix"]) + max(map(len, it["continuations"])) for it in items)
-    batched_rate = n_seq / t["batched"]
-    naive_rate = sub_seq / t["naive"]
-    P = n_params(ctx.model)
-    return {
-        "stage": "psem_scoring", "unit": "sequences/s", "prompts": n, "sequences": n_seq,
-        "batched_per_s": batched_rate, "naive_per_s": naive_rate, "naive_subset_prompts": naive_n,
-        "ratio": batched_rate / naive_rate, "batched_s": t["batched"], "peak_gib": t.get("batched_peak_gib"),
-        "tokens_per_s": toks / t["batched"],
-        "roofline_fraction": roofline_s(P, toks, max(1, toks // ctx.max_batch_tokens)) / t["batched"],
-    }
+            run_op(op, ctx, {"items": [it]})
+        return len(sub)
 
-
-def naive_generate(ctx: Any, p: list[int], samples: int, new: int) -> None:
-    ids = torch.tensor([p], device=ctx.device)
-    ctx.model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), do_sample=True, temperature=1.0,
-                       top_p=0.9, max_new_tokens=new, min_new_tokens=new, num_return_sequences=samples,
-                       pad_token_id=ctx.tokenizer.pad_token_id)
-
-
-def stage_sampling(ctx: Any, n: int, naive_n: int, samples: int = 16, new: int = 10) -> dict:
-    prompts = make_prompts(ctx.tokenizer, n, negative=True)
-    args = {"prompts": prompts, "max_new_tokens": new, "do_sample": True, "temperature": 1.0, "top_p": 0.9,
-            "n": samples, "seeds": list(range(n))}
-    run_op(op_generate, "generate", ctx, {**args, "prompts": prompts[:2], "seeds": [0, 1]})
-    t: dict = {}
-    with timed(t, "batched"):
-        run_op(op_generate, "generate", ctx, args)
-    # naive: one prompt per HF generate call with num_return_sequences=samples; prompts[0] warms it up
-    with torch.inference_mode():
-        naive_generate(ctx, prompts[0], samples, new)
-    with timed(t, "naive"), torch.inference_mode():
-        for p in prompts[1:naive_n + 1]:
-            naive_generate(ctx, p, samples, new)
-    P = n_params(ctx.model)
-    rows = n * samples
-    steps = -(-rows * (len(prompts[0]) + new) // ctx.max_batch_tokens) * new
-    b = n * samples / t["batched"]
-    nv = naive_n * samples / t["naive"]
-    return {
-        "stage": "sampling_16x10", "unit": "samples/s", "prompts": n, "batched_per_s": b, "naive_per_s": nv,
-        "naive_subset_prompts": naive_n, "ratio": b / nv, "batched_s": t["batched"],
-        "peak_gib": t.get("batched_peak_gib"), "tokens_per_s": rows * new / t["batched"],
-        "roofline_fraction": roofline_s(P, rows * (len(prompts[0]) + new), steps) / t["batched"],
-    }
-
-
-def stage_trace(ctx: Any, n: int, naive_n: int, new: int = 8) -> dict:
-    prompts = make_prompts(ctx.tokenizer, n, negative=True)
-    run_op(op_trace, "trace", ctx, {"prompts": prompts[:1], "max_new_tokens": new})
-    t: dict = {}
-    with timed(t, "batched"):
-        run_op(op_trace, "trace", ctx, {"prompts": prompts, "max_new_tokens": new, "mode": "rows"})
-    # naive: HF generate with attentions and hidden states returned, one prompt per call (first untimed)
-    with timed(t, "naive"), torch.inference_mode(), ctx.eager():
-        for p in prompts[:naive_n]:
-            ids = torch.tensor([p], device=ctx.device)
-            out = ctx.model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), do_sample=False,
-                                     max_new_tokens=new, min_new_tokens=new, output_attentions=True,
-                                     output_hidden_states=True, return_dict_in_generate=True,
-                                     pad_token_id=ctx.tokenizer.pad_token_id)
-            _ = [a[-1][0, :, -1].float().cpu() for a in out.attentions]
-    b = n / t["batched"]
-    nv = naive_n / t["naive"]
-    P = n_params(ctx.model)
-    toks = n * (len(prompts[0]) + new)
-    return {
-        "stage": "traced_greedy", "unit": "prompts/s", "prompts": n, "batched_per_s": b, "naive_per_s": nv,
-        "naive_subset_prompts": naive_n, "ratio": b / nv, "batched_s": t["batched"],
-        "peak_gib": t.get("batched_peak_gib"), "tokens_per_s": toks / t["batched"],
-        "roofline_fraction": roofline_s(P, 2 * toks, n * new) / t["batched"],
-    }
+    return measure(ctx, op, args, {"items": items[:2]}, naive, items, naive_n, op, "items", len(items))
 
 
 def stage_patch(ctx: Any, n: int, naive_n: int) -> dict:
-    tok = ctx.tokenizer
-    base = make_prompts(tok, n, negative=False)
-    neg = make_prompts(tok, n, negative=True)
-    items = [{"source": b, "target": g, "continuations": variants(tok, i)} for i, (b, g) in enumerate(zip(base, neg))]
-    L = ctx.n_layers
-    run_op(op_patch, "patch", ctx, {"items": items[:1], "sites": ["resid"]})
-    t: dict = {}
-    with timed(t, "batched"):
-        run_op(op_patch, "patch", ctx, {"items": items, "sites": ["resid", "attn"]})
-    # naive: record the source once, then one forward per (layer, site) with a plain hook,
-    # each scoring every continuation in its own forward
+    args = w.patch_args(ctx.tokenizer, n)
+    items, L = args["items"], ctx.n_layers
     layers = ctx.layers()
-    with timed(t, "naive"), torch.inference_mode():
-        for it in items[:naive_n]:
-            src = torch.tensor([it["source"]], device=ctx.device)
-            rec: dict = {}
 
-            def grab(li):
-                def f(mod, inp, out):
-                    h = out[0] if isinstance(out, tuple) else out
-                    rec[li] = h[0, -1].clone()
-                return f
-            hs = [layers[li].register_forward_hook(grab(li)) for li in range(L)]
-            try:
-                ctx.model(input_ids=src)
-            finally:
-                for h in hs:
-                    h.remove()
-            pos = len(it["target"]) - 1
-            for site in ("resid", "attn"):
-                for li in range(L):
-                    def put(mod, inp, out, li=li):
+    def naive(sub: list[dict]) -> int:  # record the source, then one forward per (layer, site, continuation), plain hooks
+        with torch.inference_mode():
+            for it in sub:
+                rec: dict = {}
+
+                def grab(li):
+                    def f(mod, inp, out):
                         h = out[0] if isinstance(out, tuple) else out
-                        h[0, pos] = rec[li]
-                        return out
-                    mod = layers[li] if site == "resid" else layers[li].self_attn
-                    hk = mod.register_forward_hook(put)
-                    try:
-                        for c in it["continuations"]:
-                            ids = torch.tensor([it["target"] + c], device=ctx.device)
-                            ctx.model(input_ids=ids).logits[0, -1].float().argmax().item()
-                    finally:
-                        hk.remove()
-    patches = n * L * 2
-    b = patches / t["batched"]
-    nv = naive_n * L * 2 / t["naive"]
-    return {
-        "stage": "patching_sweep", "unit": "layer-patches/s", "prompts": n, "layers": L,
-        "batched_per_s": b, "naive_per_s": nv, "naive_subset_prompts": naive_n, "ratio": b / nv,
-        "batched_s": t["batched"], "peak_gib": t.get("batched_peak_gib"),
-    }
+                        rec[li] = h[0, -1].clone()
+                    return f
+                hs = [layers[li].register_forward_hook(grab(li)) for li in range(L)]
+                try:
+                    ctx.model(input_ids=torch.tensor([it["source"]], device=ctx.device))
+                finally:
+                    for h in hs:
+                        h.remove()
+                pos = len(it["target"]) - 1
+                for site in ("resid", "attn"):
+                    for li in range(L):
+                        def put(mod, inp, out, li=li):
+                            h = out[0] if isinstance(out, tuple) else out
+                            h[0, pos] = rec[li]
+                            return out
+                        mod = layers[li] if site == "resid" else layers[li].self_attn
+                        hk = mod.register_forward_hook(put)
+                        try:
+                            for c in it["continuations"]:
+                                ids = torch.tensor([it["target"] + c], device=ctx.device)
+                                ctx.model(input_ids=ids).logits[0, -1].float().argmax().item()
+                        finally:
+                            hk.remove()
+        return len(sub) * L * 2
+
+    warm = {"items": items[:1], "sites": ["resid"]}
+    return measure(ctx, "patch", args, warm, naive, items, naive_n, "patching_sweep", "layer-patches", len(items) * L * 2)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="random:py-sidecar/configs/qwen2.5-7b-instruct.json")
     ap.add_argument("--out", default=None)
-    ap.add_argument("--scale", type=float, default=1.0, help="multiply batch sizes (CPU smoke runs use 0.05)")
-    ap.add_argument("--stages", default="psem,sampling,trace,patch")
+    ap.add_argument("--scale", type=float, default=1.0, help="multiply batch sizes (CPU smoke runs use 0.02)")
+    ap.add_argument("--stages", default="psem,sampling,greedy,trace,lens,decompose,patch")
     ap.add_argument("--max-batch-tokens", type=int, default=None)
     a = ap.parse_args()
     t0 = time.perf_counter()
     ctx = loading.build_context(a.model, max_batch_tokens=a.max_batch_tokens)
     load_s = time.perf_counter() - t0
-    k = lambda v: max(1, int(v * a.scale))  # noqa: E731
+    k = lambda v: max(2, int(v * a.scale))  # noqa: E731
     facts = {
         "model": ctx.model_id, "params": n_params(ctx.model), "dtype": str(ctx.dtype), "device": str(ctx.device),
         "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "torch": torch.__version__, "max_batch_tokens": ctx.max_batch_tokens, "load_s": load_s,
     }
     print(json.dumps({"facts": facts}), flush=True)
-    results = []
     plan = {
         "psem": lambda: stage_psem(ctx, k(512), k(16)),
-        "sampling": lambda: stage_sampling(ctx, k(256), k(8)),
-        "trace": lambda: stage_trace(ctx, k(64), k(8)),
-        "patch": lambda: stage_patch(ctx, k(8), max(1, k(1))),
+        "sampling": lambda: stage_generate(ctx, k(256), k(8), sample=True),
+        "greedy": lambda: stage_generate(ctx, k(256), k(8), sample=False),
+        "trace": lambda: stage_trace(ctx, k(256), k(16)),
+        "lens": lambda: stage_lens(ctx, k(256), k(16), "logit_lens"),
+        "decompose": lambda: stage_lens(ctx, k(256), k(16), "decompose"),
+        "patch": lambda: stage_patch(ctx, k(8), 1),
     }
+    results = []
     for name in a.stages.split(","):
         r = plan[name]()
         results.append(r)
         print(json.dumps(r), flush=True)
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
-    doc = {"facts": facts, "results": results}
     if a.out:
-        Path(a.out).write_text(json.dumps(doc, indent=2))
+        Path(a.out).write_text(json.dumps({"facts": facts, "results": results}, indent=2))
 
 
 if __name__ == "__main__":

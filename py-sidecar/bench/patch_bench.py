@@ -3,11 +3,13 @@
 One "layer patch" = one (site, layer) cell of the sweep for one prompt, with all its continuations scored.
 Three ways to fill the same cells, each starting from the same recorded source activations:
 
-- batched      ``op_patch``: all cells and continuations packed into as few passes as the token budget allows
-- per_layer    one forward per (site, layer), the continuations as rows of that pass
-- per_variant  one forward per (site, layer, continuation): the one-call-per-variant loop
+- batched      ``op_patch``: the clean prefixes in one pass, then all cells and continuations packed into as
+               few passes as the budget allows
+- per_layer    one full forward per (site, layer), the continuations as rows of that pass
+- per_variant  one full forward per (site, layer, continuation): the one-call-per-variant loop
 
-The naive loops reuse op_patch's own row scorer, so only the batching differs. Prints one JSON line.
+The naive loops reuse op_patch's own row scorer, so only the batching differs. Forward passes are counted
+as they run (counters.count_forwards). Prints one JSON line.
 
     python py-sidecar/bench/patch_bench.py                      # tiny random Qwen2 on this machine
     python py-sidecar/bench/patch_bench.py --model random:py-sidecar/configs/qwen2.5-7b.json
@@ -23,8 +25,9 @@ from typing import Any, Callable
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 
+from counters import count_forwards  # noqa: E402
 from sempress_sidecar import patching as mech  # noqa: E402
 
 
@@ -59,8 +62,8 @@ def _prepared(ctx: Any, items: list[dict]) -> list[dict]:
     return [{**it, "_layers": list(range(ctx.n_layers))} for it in items]
 
 
-def naive(ctx: Any, items: list[dict], sites: list[str], per_variant: bool) -> int:
-    """Fill the sweep with one forward per (site, layer) or per (site, layer, continuation); returns passes."""
+def naive(ctx: Any, items: list[dict], sites: list[str], per_variant: bool) -> None:
+    """Fill the sweep with one forward per (site, layer) or per (site, layer, continuation)."""
     prepared = _prepared(ctx, items)
     recs = mech._record_sources(ctx, prepared, sites)
     rows = mech._build_rows(prepared, sites)
@@ -69,27 +72,25 @@ def naive(ctx: Any, items: list[dict], sites: list[str], per_variant: bool) -> i
         key = (r.item, r.variant, r.cont) if per_variant else (r.item, r.variant)
         groups.setdefault(key, []).append(r)
     for g in groups.values():
-        mech._score_rows(ctx, g, recs)
-    return len(groups) + len(items)
+        mech._score_rows(ctx, g, recs)[0].tolist()
 
 
-def batched(ctx: Any, items: list[dict], sites: list[str]) -> int:
+def batched(ctx: Any, items: list[dict], sites: list[str]) -> None:
     mech.op_patch(ctx, {"items": items, "sites": sites})
-    rows = mech._build_rows(_prepared(ctx, items), sites)
-    sources = mech.chunk_by_tokens([len(it["source"]) for it in items], ctx.max_batch_tokens)
-    return len(mech.chunk_by_tokens([len(r.ids) for r in rows], ctx.max_batch_tokens)) + len(sources)
 
 
-def _time(fn: Callable[[], int], repeats: int, sync: Callable[[], None]) -> tuple[float, int]:
-    fn()  # warm-up
+def _time(ctx: Any, fn: Callable[[], None], repeats: int, sync: Callable[[], None]) -> tuple[float, int]:
+    """Best-of-``repeats`` seconds after a warm-up, and the forward passes one run makes."""
+    with count_forwards(ctx) as fw:
+        fn()  # warm-up
     sync()
-    best, passes = float("inf"), 0
+    best = float("inf")
     for _ in range(repeats):
         t0 = time.perf_counter()
-        passes = fn()
+        fn()
         sync()
         best = min(best, time.perf_counter() - t0)
-    return best, passes
+    return best, fw.calls
 
 
 def bench(ctx: Any, n_items: int = 1, target_len: int = 48, n_conts: int = 4, cont_len: int = 2,
@@ -106,14 +107,14 @@ def bench(ctx: Any, n_items: int = 1, target_len: int = 48, n_conts: int = 4, co
         "items": n_items, "sites": sl, "target_len": target_len, "continuations": n_conts, "cont_len": cont_len,
         "max_batch_tokens": ctx.max_batch_tokens, "layer_patches": cells, "threads": torch.get_num_threads(),
     }
-    ways: dict[str, Callable[[], int]] = {
+    ways: dict[str, Callable[[], None]] = {
         "batched": lambda: batched(ctx, items, sl),
         "per_layer": lambda: naive(ctx, items, sl, per_variant=False),
     }
     if with_per_variant:
         ways["per_variant"] = lambda: naive(ctx, items, sl, per_variant=True)
     for name, fn in ways.items():
-        secs, passes = _time(fn, repeats, sync)
+        secs, passes = _time(ctx, fn, repeats, sync)
         out[name] = {"seconds": round(secs, 5), "forward_passes": passes, "layer_patches_per_s": round(cells / secs, 2)}
     for name in ways:
         if name != "batched":

@@ -1,23 +1,23 @@
-"""Mechanistic ops: logit lens and attention-vs-FFN decomposition, and the batching helpers that the
-activation-patching op (patching.py) shares with them.
+"""Mechanistic ops: logit lens and attention-vs-FFN decomposition, and the capture pass that the
+activation-patching op (patching.py) shares with them (padding and chunking live in batching.py).
 
 Contract: LogitLensArgs/Result, DecomposeArgs/Result, PatchArgs/Result in src/rpc/protocol.ts. Each op
 takes the parsed args map (protocol.parse_lens_items / parse_patch) and returns plain lists and floats.
 
 Every op is batched: items (or patch rows) are packed into forward passes under ``ctx.max_batch_tokens``
 (rows × longest row). Hooks capture only the rows/positions asked for, so memory stays at one hidden
-vector per layer per item. The lens ops use no KV cache.
+vector per layer per item. The lens ops use no KV cache. Each op's probabilities are gathered at the
+requested token ids on the device and cross to the host once, at the end of the op.
 """
 from __future__ import annotations
 
-import inspect
 import logging
-from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable
 
 import torch
 
-from .batching import left_pad, right_pad
+from .batching import Batch, cache_kw, chunk_by_tokens, make_batch  # noqa: F401  (chunk_by_tokens: re-exported)
+from .context import stack
 from .hooks import capture_rows, hook_name, hooks
 from .protocol import BadArgs
 
@@ -27,63 +27,13 @@ LOGIT_BLOCK = 1024
 """Positions whose full-vocabulary logits are materialised at once (bounds [block, vocab] float32)."""
 
 
-# ---------------------------------------------------------------- batching helpers
-
-@dataclass
-class Batch:
-    input_ids: torch.Tensor  # [B, T]
-    attention_mask: torch.Tensor  # [B, T]
-    position_ids: torch.Tensor  # [B, T]
-    offsets: list[int]  # column of token 0 of each row (left padding), 0 for right padding
-
-
-def _pad_id(ctx: Any) -> int:
-    tok = getattr(ctx, "tokenizer", None)
-    for attr in ("pad_token_id", "eos_token_id"):
-        v = getattr(tok, attr, None) if tok is not None else None
-        if isinstance(v, int):
-            return v
-    return 0
-
-
-def make_batch(ctx: Any, seqs: Sequence[Sequence[int]], left: bool) -> Batch:
-    """Pad ``seqs`` to one [B, T] batch (left or right), with attention mask and position ids that
-    count real tokens only, so a row's numbers do not depend on its neighbours."""
-    if left:
-        ids, mask, pos = left_pad(seqs, _pad_id(ctx), ctx.device)
-        offsets = [ids.shape[1] - len(s) for s in seqs]
-    else:
-        ids, mask = right_pad(seqs, _pad_id(ctx), ctx.device)
-        pos = (mask.cumsum(-1) - 1).clamp(min=0)
-        offsets = [0] * len(seqs)
-    return Batch(ids, mask, pos, offsets)
-
-
-def chunk_by_tokens(lengths: Sequence[int], budget: int) -> list[list[int]]:
-    """Consecutive index groups with (rows × longest row) ≤ budget; a row longer than the budget
-    goes alone."""
-    chunks: list[list[int]] = []
-    cur: list[int] = []
-    longest = 0
-    for i, n in enumerate(lengths):
-        new_longest = max(longest, n)
-        if cur and (len(cur) + 1) * new_longest > budget:
-            chunks.append(cur)
-            cur, new_longest = [], n
-        cur.append(i)
-        longest = new_longest
-    if cur:
-        chunks.append(cur)
-    return chunks
-
-
 def run_backbone(ctx: Any, batch: Batch, past: Any = None) -> torch.Tensor:
     """One forward pass of the decoder stack; returns the final (normed) hidden states. Without ``past``
     no cache is used; with it, ``batch`` holds the tokens after the cached ones (its mask covers both)
     and ``past`` is extended in place, so pass a copy (:func:`batching.select_cache`)."""
     kw: dict[str, Any] = {"use_cache": False}
     if past is not None:
-        kw = {"use_cache": True, _cache_kw(ctx): past}
+        kw = {"use_cache": True, cache_kw(ctx.backbone()): past}
     out = ctx.backbone()(
         input_ids=batch.input_ids,
         attention_mask=batch.attention_mask,
@@ -91,12 +41,6 @@ def run_backbone(ctx: Any, batch: Batch, past: Any = None) -> torch.Tensor:
         **kw,
     )
     return out.last_hidden_state if hasattr(out, "last_hidden_state") else out[0]
-
-
-def _cache_kw(ctx: Any) -> str:
-    """Name of the decoder stack's KV-cache argument ("cache" in newer transformers), "" if it has none."""
-    params = inspect.signature(ctx.backbone().forward).parameters
-    return next((n for n in ("cache", "past_key_values") if n in params), "")
 
 
 def _vocab_size(ctx: Any) -> int:
@@ -117,14 +61,44 @@ def _check_token_ids(token_ids: Iterable[int], vocab: int, where: str) -> None:
             raise BadArgs(f"{where}[{k}] = {t} is outside the vocabulary (size {vocab})")
 
 
-def _probs_at(ctx: Any, h: torch.Tensor, token_ids: list[list[int]], normed: bool) -> list[list[float]]:
-    """h [B, H] → softmax(unembed(norm(h))) gathered at each row's token ids (float32 math)."""
-    w = getattr(ctx.final_norm(), "weight", None)
-    if w is not None and h.device != w.device:  # layers may live on other GPUs (device_map="auto")
-        h = h.to(w.device)
-    logits = ctx.logits_from_hidden(h, normed=normed).float()
-    probs = torch.softmax(logits, dim=-1)
-    return [probs[i, torch.tensor(t, dtype=torch.long, device=probs.device)].tolist() for i, t in enumerate(token_ids)]
+def _probs_at(ctx: Any, hidden: list[torch.Tensor], normed: list[bool], token_ids: list[list[int]]) -> torch.Tensor:
+    """softmax(unembed(norm(h))) at each item's token ids, for every captured point, on the device.
+
+    ``hidden[m]`` is [B, H] (point m of the B items; ``normed[m]``: already through the final norm).
+    Returns the values flat in (item, point, token) order: only the requested ids leave the device."""
+    norm = ctx.final_norm()
+    w = getattr(norm, "weight", None)
+    hs = stack(hidden, device=w.device if w is not None else None)  # [M, B, H]; layers may sit on other GPUs
+    M, B = hs.shape[0], hs.shape[1]
+    if not all(normed):
+        raw = torch.tensor([not x for x in normed], device=hs.device)
+        hs = torch.where(raw[:, None, None], norm(hs), hs)
+    flat = hs.reshape(M * B, -1)
+    K = max(1, max(len(t) for t in token_ids))
+    index = torch.tensor([t + [0] * (K - len(t)) for t in token_ids], dtype=torch.long).repeat(M, 1)  # [M*B, K]
+    vals = []
+    for s in range(0, M * B, LOGIT_BLOCK):
+        probs = torch.softmax(ctx.logits_from_hidden(flat[s:s + LOGIT_BLOCK], normed=True).float(), dim=-1)
+        vals.append(probs.gather(-1, index[s:s + LOGIT_BLOCK].to(probs.device)))
+    out = torch.cat(vals).reshape(-1)  # [(m, b, k)]
+    order = [(m * B + b) * K + k for b, t in enumerate(token_ids) for m in range(M) for k in range(len(t))]
+    return out.index_select(0, torch.tensor(order, dtype=torch.long, device=out.device))
+
+
+def _nest(flat: list[float], shapes: Iterable[tuple[int, ...]]) -> list[Any]:
+    """Cut ``flat`` into one nested list per shape (row-major), in order."""
+    out, k = [], 0
+
+    def take(shape: tuple[int, ...]) -> Any:
+        nonlocal k
+        if len(shape) == 1:
+            k += shape[0]
+            return flat[k - shape[0]:k]
+        return [take(shape[1:]) for _ in range(shape[0])]
+
+    for shape in shapes:
+        out.append(take(shape))
+    return out
 
 
 def _capture_at_positions(ctx: Any, items: list[dict], sites: list[str]) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
@@ -158,17 +132,15 @@ def op_logit_lens(ctx: Any, args: dict) -> dict:
     (the backbone's last hidden state, already normed), i.e. its next-token distribution."""
     items = _prepare_lens_items(ctx, args["items"])
     L = ctx.n_layers
-    result: list[Any] = [None] * len(items)
+    parts = []
     for chunk in chunk_by_tokens([len(it["ids"]) for it in items], ctx.max_batch_tokens):
         sub = [items[i] for i in chunk]
         store, final = _capture_at_positions(ctx, sub, ["resid_pre"])
-        tids = [it["token_ids"] for it in sub]
         with torch.inference_mode():
-            per_layer = [_probs_at(ctx, store[hook_name(l, "resid_pre")], tids, normed=False) for l in range(L)]
-            per_layer.append(_probs_at(ctx, final, tids, normed=True))
-        for j, i in enumerate(chunk):
-            result[i] = [per_layer[l][j] for l in range(L + 1)]
-    return {"probs": result}
+            hidden = [store[hook_name(l, "resid_pre")] for l in range(L)] + [final]
+            parts.append(_probs_at(ctx, hidden, [False] * L + [True], [it["token_ids"] for it in sub]))
+    flat = torch.cat(parts).tolist() if parts else []  # the op's one transfer
+    return {"probs": _nest(flat, ((L + 1, len(it["token_ids"])) for it in items))}
 
 
 # ---------------------------------------------------------------- decomposition
@@ -182,18 +154,13 @@ def op_decompose(ctx: Any, args: dict) -> dict:
     attention and FFN, and after the layer, each through final norm + unembedding. Captured directly,
     so stage 2 of layer l is stage 0 of layer l+1 for any block structure (post-norms included)."""
     items = _prepare_lens_items(ctx, args["items"])
-    L = ctx.n_layers
-    result: list[Any] = [None] * len(items)
+    L, S = ctx.n_layers, len(DECOMPOSE_STAGES)
+    parts = []
     for chunk in chunk_by_tokens([len(it["ids"]) for it in items], ctx.max_batch_tokens):
         sub = [items[i] for i in chunk]
         store, _ = _capture_at_positions(ctx, sub, list(DECOMPOSE_STAGES))
-        tids = [it["token_ids"] for it in sub]
         with torch.inference_mode():
-            stages = {
-                (l, s): _probs_at(ctx, store[hook_name(l, site)], tids, normed=False)
-                for l in range(L)
-                for s, site in enumerate(DECOMPOSE_STAGES)
-            }
-        for j, i in enumerate(chunk):
-            result[i] = [[stages[(l, s)][j] for s in range(len(DECOMPOSE_STAGES))] for l in range(L)]
-    return {"probs": result}
+            hidden = [store[hook_name(l, site)] for l in range(L) for site in DECOMPOSE_STAGES]
+            parts.append(_probs_at(ctx, hidden, [False] * (L * S), [it["token_ids"] for it in sub]))
+    flat = torch.cat(parts).tolist() if parts else []  # the op's one transfer
+    return {"probs": _nest(flat, ((L, S, len(it["token_ids"])) for it in items))}

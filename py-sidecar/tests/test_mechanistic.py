@@ -360,7 +360,7 @@ def test_patch_bench_counts_one_row_pass_for_the_whole_sweep():
     ctx = pb.tiny_ctx(n_layers=2)
     res = pb.bench(ctx, n_items=1, target_len=10, n_conts=3, cont_len=2, repeats=1)
     assert res["layer_patches"] == 4
-    assert res["batched"]["forward_passes"] == 2  # sources + every row in one pass
+    assert res["batched"]["forward_passes"] == 3  # sources + the clean prefix + every row in one pass
     assert res["per_layer"]["forward_passes"] == 1 + (1 + 4)  # sources + clean + one per (site, layer)
     assert res["per_variant"]["forward_passes"] == 1 + (1 + 4) * 3
     assert res["batched"]["layer_patches_per_s"] > 0 and res["speedup_vs_per_variant"] > 0

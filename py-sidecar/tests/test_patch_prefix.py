@@ -1,5 +1,5 @@
-"""op_patch on a shared clean prefix: each target's [0, target_len − 1) runs once, its KV cache is shared
-read-only, and every patched row runs only the last prompt token + its continuation.
+"""op_patch on a shared clean prefix: the targets' [0, target_len − 1) run once, together (left-padded),
+their KV cache is shared read-only, and every patched row runs only the last prompt token + its continuation.
 
 The reference is the same op with ``prefix_cache=False`` (every row one full forward over target +
 continuation, the path op_patch had before); test_mechanistic.py also checks both against an
@@ -46,14 +46,14 @@ def assert_same_sweep(got: list[dict], ref: list[dict], tol: float = 1e-4) -> fl
 
 
 @pytest.fixture
-def prefix_passes(monkeypatch) -> list[int]:
-    """Lengths of the clean prefixes op_patch computes (proves the prefix path really ran)."""
-    seen: list[int] = []
+def prefix_passes(monkeypatch) -> list[list[int]]:
+    """Per clean-prefix pass op_patch makes, the prefix lengths it holds (proves the prefix path really ran)."""
+    seen: list[list[int]] = []
     real = mech._clean_prefix
 
-    def spy(ctx, ids):
-        seen.append(len(ids))
-        return real(ctx, ids)
+    def spy(ctx, items, which):
+        seen.append([len(items[i]["target"]) - 1 for i in which])
+        return real(ctx, items, which)
 
     monkeypatch.setattr(mech, "_clean_prefix", spy)
     return seen
@@ -62,9 +62,9 @@ def prefix_passes(monkeypatch) -> list[int]:
 def test_prefix_path_equals_full_forwards_on_the_tiny_random_qwen2(tiny_ctx, prefix_passes):
     items = two_items(tiny_ctx.model.config.vocab_size, 1)
     got = op_patch(tiny_ctx, {"items": items, "sites": SITES})["items"]
-    assert prefix_passes == [13, 6]  # one clean prefix per item, target_len − 1 tokens
+    assert prefix_passes == [[13, 6]]  # one clean pass over both items' prefixes, target_len − 1 tokens each
     ref = op_patch(tiny_ctx, {"items": items, "sites": SITES}, prefix_cache=False)["items"]
-    assert len(prefix_passes) == 2
+    assert len(prefix_passes) == 1
     assert assert_same_sweep(got, ref) > 1e-3
 
 
@@ -75,8 +75,14 @@ def test_many_passes_on_one_prefix_equal_full_forwards_when_the_budget_is_small(
     items = two_items(512, 2)
     got = op_patch(ctx, {"items": items, "sites": SITES})["items"]
     ref = op_patch(ctx, {"items": items, "sites": SITES}, prefix_cache=False)["items"]
-    assert len(prefix_passes) == 2
+    assert prefix_passes == [[13, 6]]
     assert assert_same_sweep(got, ref) > 1e-3
+
+
+def _per_row(scored) -> list[tuple[list[float], int]]:
+    lp, am, counts = scored
+    lp, am = lp.tolist(), am.tolist()
+    return [(lp[o:o + n], a) for (o, n), a in zip(counts, am)]
 
 
 def test_patched_passes_leave_the_shared_prefix_cache_untouched():
@@ -85,12 +91,12 @@ def test_patched_passes_leave_the_shared_prefix_cache_untouched():
           "_layers": [0, 2]}
     recs = mech._record_sources(ctx, [it], SITES)
     rows = mech._build_rows([it], SITES)
-    prefix = mech._clean_prefix(ctx, it["target"][:-1])
-    before = [(layer.keys.clone(), layer.values.clone()) for layer in prefix.layers]
-    first = mech._score_rows(ctx, rows, recs, prefix, 9)
-    second = mech._score_rows(ctx, rows[::-1], recs, prefix, 9)[::-1]
-    assert prefix.get_seq_length() == 9
-    for layer, (k, v) in zip(prefix.layers, before):
+    prefix = mech._clean_prefix(ctx, [it], [0])
+    before = [(layer.keys.clone(), layer.values.clone()) for layer in prefix.cache.layers]
+    first = _per_row(mech._score_rows(ctx, rows, recs, prefix))
+    second = _per_row(mech._score_rows(ctx, rows[::-1], recs, prefix))[::-1]
+    assert prefix.cache.get_seq_length() == 9
+    for layer, (k, v) in zip(prefix.cache.layers, before):
         assert torch.equal(layer.keys, k) and torch.equal(layer.values, v)
     assert first == second
 
@@ -101,7 +107,7 @@ def test_a_one_token_target_has_no_prefix_and_still_matches(prefix_passes):
              {"source": rand_ids(6, 11), "target": rand_ids(4, 12), "continuations": []}]
     got = op_patch(ctx, {"items": items, "sites": SITES})["items"]
     ref = op_patch(ctx, {"items": items, "sites": SITES}, prefix_cache=False)["items"]
-    assert prefix_passes == [0, 3]
+    assert prefix_passes == [[3]]  # the one-token target has no prefix: its rows run as full forwards
     assert assert_same_sweep(got, ref) > 1e-3
 
 
@@ -126,7 +132,7 @@ def test_prefix_path_matches_on_sliding_window_post_norm_blocks(prefix_passes):
     items = two_items(512, 3)
     got = op_patch(g, {"items": items, "sites": SITES})["items"]
     ref = op_patch(g, {"items": items, "sites": SITES}, prefix_cache=False)["items"]
-    assert len(prefix_passes) == 2
+    assert prefix_passes == [[13, 6]]
     assert assert_same_sweep(got, ref) > 1e-4
 
 
@@ -145,6 +151,6 @@ def test_prefix_path_equals_full_forwards_on_the_embedded_model(embedded_ctx, pr
     ]
     assert len(items[0]["target"]) != len(items[1]["target"])
     got = op_patch(ctx, {"items": items, "sites": SITES})["items"]
-    assert len(prefix_passes) == 2
+    assert len(prefix_passes) == 1
     ref = op_patch(ctx, {"items": items, "sites": SITES}, prefix_cache=False)["items"]
     assert assert_same_sweep(got, ref) > 1e-3

@@ -89,7 +89,7 @@
       var tok = m[2] === null ? "?" : m[2] + "–" + m[3];
       frag.appendChild(el("mark", {
         "data-char-start": m[0], "data-char-end": m[1], "data-token-start": m[2], "data-token-end": m[3],
-        title: "X at characters " + m[0] + "–" + m[1] + ", generated tokens " + tok,
+        title: "X at characters [" + m[0] + ", " + m[1] + "), generated tokens " + tok + " (inclusive)",
       }, text.slice(m[0], m[1])));
       pos = m[1];
     });

@@ -33,7 +33,7 @@ export interface ExplorerRow {
   at: number;
 }
 
-/** A detector match as [char_start, char_end, token_start, token_end] (token ends half-open). */
+/** A detector match as [char_start, char_end, token_start, token_end]: chars half-open, generated-token indices inclusive (detect/detector.ts). */
 export type MatchTuple = [number, number, number | null, number | null];
 type Region = [number, number] | null;
 

@@ -89,3 +89,31 @@ def test_when_the_sidecar_gets_a_bad_device_then_it_exits_2_naming_it_before_loa
                        capture_output=True, text=True, timeout=120, env=env)
     assert r.returncode == 2
     assert "--device 'gpu0'" in r.stderr and "loaded" not in r.stderr
+
+
+def test_when_accelerate_hooks_sit_on_every_block_then_every_op_gives_the_plain_models_numbers(ops):
+    """What a device_map split adds to a model (accelerate's align-device hooks on each block, and on the
+    model its output gatherer) must not disturb sempress's own hooks: on one CPU the numbers stay the same."""
+    from accelerate import dispatch_model
+
+    from sempress_sidecar.loading import build_context
+
+    plain = build_context(f"random:{TINY_CONFIG}")
+    hooked = build_context(f"random:{TINY_CONFIG}")
+    blocks = ["model.embed_tokens", *(f"model.layers.{i}" for i in range(hooked.n_layers)), "model.norm", "model.rotary_emb", "lm_head"]
+    hooked.model = dispatch_model(hooked.model, device_map={b: "cpu" for b in blocks}, force_hooks=True)
+    assert hasattr(hooked.model.model.layers[1], "_hf_hook")
+    tok = plain.tokenizer
+    a, b = (tok(t, add_special_tokens=False)["input_ids"] for t in ("Answer with one word. The sky is", "Do not say blue. The sky is"))
+    conts = [tok(w, add_special_tokens=False)["input_ids"] for w in (" blue", " grey")]
+    calls = [
+        ("score", {"items": [{"prefix": a, "continuations": conts}, {"prefix": b, "continuations": conts}]}),
+        ("generate", {"prompts": [a, b], "max_new_tokens": 3, "do_sample": False}),
+        ("generate", {"prompts": [a, b], "max_new_tokens": 3, "do_sample": True, "n": 2, "seeds": [1, 2]}),
+        ("trace", {"sequences": [a, b], "mode": "decision"}),
+        ("logit_lens", {"items": [{"ids": a, "token_ids": [conts[0][0]]}, {"ids": b, "token_ids": [conts[1][0]]}]}),
+        ("decompose", {"items": [{"ids": a, "token_ids": [conts[0][0]]}]}),
+        ("patch", {"items": [{"source": a, "target": b, "continuations": conts}], "sites": ["resid", "attn"]}),
+    ]
+    for op, args in calls:
+        assert ops(hooked, op, **args) == ops(plain, op, **args), op

@@ -86,7 +86,7 @@ export function logitLensTable(rows: readonly LogitLensRow[], book: CIBook) {
     mass: book.mean("logit_lens.mass", `${condition}.${outcome}.layer${layer}`, rs.map((r) => r.mass)),
   }));
   series.sort(byConditionOutcomeLayer);
-  const last = Math.max(-2, ...rows.map((r) => r.layer));
+  const last = rows.reduce((m, r) => Math.max(m, r.layer), -2); // no spread: 145k rows at paper scale overflow the stack
   return {
     layer_note: "layer l = output of block l (0..n_layers-1, as in every CSV), layer -1 = the embeddings, before block 0; mass of the first tokens of S(X) at the decision position",
     n_layers_plus_embeddings: last + 2,

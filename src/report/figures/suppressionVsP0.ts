@@ -11,7 +11,7 @@ export function build(ctx: FigureContext): FigureSpec {
   const pts = ctx.views.filter((v) => Number.isFinite(v.rel) && Number.isFinite(v.p0));
   if (pts.length === 0) return placeholderSpec(NAME, TITLE, "No P_sem data (runs/psem.csv is empty).");
   const bins = ctx.tables.suppression.by_bin.filter((b) => b.n > 0 && b.rel_suppression.estimate !== null);
-  const lo = Math.max(-1, Math.min(0, ...pts.map((p) => p.rel)));
+  const lo = Math.max(-1, pts.reduce((m, p) => Math.min(m, p.rel), 0));
   const clipped = pts.filter((p) => p.rel < lo).length;
   const edges = ctx.edges;
   const o = ctx.tables.suppression.overall;

@@ -18,6 +18,7 @@ const COMMAND_MODULES = [
   "./commands/pipeline.ts",
   "./commands/model.ts",
   "./commands/merge.ts",
+  "./commands/bench.ts",
 ];
 
 export async function buildProgram(): Promise<Command> {

@@ -1,0 +1,114 @@
+/**
+ * What the end-to-end bench measures around the real stages, without touching them:
+ *  - per op: calls, work items (sequences, samples, layer-patches…) and service seconds. A sidecar
+ *    serves its requests one at a time in arrival order, so a request's service time is its reply time
+ *    minus the later of its send time and the previous reply of the same sidecar (queueing excluded);
+ *  - sidecar service seconds: the sum of those, per stage (with several sidecars, sidecar-seconds);
+ *  - GPU busy: `nvidia-smi` utilisation samples every 100 ms, averaged over a stage's window.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import type { SidecarBase } from "../rpc/ops.ts";
+import type { Op, OpArgs } from "../rpc/protocol.ts";
+
+export interface OpStats {
+  calls: number;
+  items: number;
+  seconds: number;
+}
+
+/** Work items of one request, in the unit its rate is quoted in. */
+export function itemsOf(op: Op, args: Record<string, unknown>, nLayers: number): number {
+  const len = (k: string) => (Array.isArray(args[k]) ? (args[k] as unknown[]).length : 0);
+  switch (op) {
+    case "generate":
+      return len("prompts") * (typeof args.n === "number" ? args.n : 1);
+    case "score":
+    case "logit_lens":
+    case "decompose":
+      return len("items");
+    case "trace":
+      return len("sequences");
+    case "patch": {
+      const sites = Array.isArray(args.sites) ? args.sites.length : 2;
+      const items = (args.items ?? []) as { layers?: number[] }[];
+      return items.reduce((s, it) => s + (it.layers?.length ?? nLayers) * sites, 0);
+    }
+    default:
+      return 0;
+  }
+}
+
+export class OpMeter {
+  ops: Partial<Record<Op, OpStats>> = {};
+  private busyMs = 0;
+
+  constructor(private readonly nLayers: number) {}
+
+  /** Wraps `sidecar.call` of one sidecar (an instance property shadows the prototype's method). */
+  attach(sidecar: SidecarBase): void {
+    const inner = sidecar.call.bind(sidecar);
+    let lastReply = 0;
+    const meter = this;
+    sidecar.call = async function <O extends Op>(op: O, args: OpArgs<O>, opts?: { timeoutMs?: number }) {
+      const sent = performance.now();
+      const res = await inner(op, args, opts);
+      const now = performance.now();
+      const start = Math.max(sent, lastReply);
+      lastReply = now;
+      meter.record(op, itemsOf(op, args as Record<string, unknown>, meter.nLayers), start, now);
+      return res;
+    } as SidecarBase["call"];
+  }
+
+  private record(op: Op, items: number, start: number, end: number): void {
+    const s = (this.ops[op] ??= { calls: 0, items: 0, seconds: 0 });
+    s.calls++;
+    s.items += items;
+    s.seconds += (end - start) / 1000;
+    this.busyMs += end - start;
+  }
+
+  /** Stats since the last call, then reset. */
+  take(): { ops: Partial<Record<Op, OpStats & { per_s: number }>>; sidecar_service_s: number } {
+    const ops: Partial<Record<Op, OpStats & { per_s: number }>> = {};
+    for (const [op, s] of Object.entries(this.ops) as [Op, OpStats][]) ops[op] = { ...s, per_s: s.seconds > 0 ? s.items / s.seconds : 0 };
+    const out = { ops, sidecar_service_s: this.busyMs / 1000 };
+    this.ops = {};
+    this.busyMs = 0;
+    return out;
+  }
+}
+
+/** GPU utilisation sampler (null when there is no nvidia-smi). */
+export class GpuSampler {
+  private proc: ChildProcess | null = null;
+  private samples: { t: number; util: number }[] = [];
+
+  start(): boolean {
+    try {
+      this.proc = spawn("nvidia-smi", ["--query-gpu=utilization.gpu", "--format=csv,noheader,nounits", "-lms", "100"], { stdio: ["ignore", "pipe", "ignore"] });
+    } catch {
+      return false;
+    }
+    this.proc.on("error", () => (this.proc = null));
+    let buf = "";
+    this.proc.stdout!.on("data", (d: Buffer) => {
+      buf += d.toString();
+      const lines = buf.split("\n");
+      buf = lines.pop()!;
+      const t = performance.now();
+      for (const l of lines) if (l.trim() !== "" && Number.isFinite(Number(l))) this.samples.push({ t, util: Number(l) });
+    });
+    return true;
+  }
+
+  /** Mean utilisation (%) over [t0, t1] across GPUs, or null without samples. */
+  mean(t0: number, t1: number): number | null {
+    const xs = this.samples.filter((s) => s.t >= t0 && s.t <= t1).map((s) => s.util);
+    return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
+  }
+
+  stop(): void {
+    this.proc?.kill();
+  }
+}

@@ -4,7 +4,7 @@
 # .devcarry/nm.tar.xz (a production node_modules) and .whl/pyzmq-*.whl beside the working tree.
 # Usage: scripts/device_gpu.sh STEP...   (each STEP's JSON goes to $OUT/STEP.json, its log to $OUT/STEP.log)
 #   e2e-N-P[-DEVICES]  `sempress bench` on Qwen2.5-7B shapes (random bf16), N prompts, P patched,
-#                      DEVICES a --devices value with ',' written as '_' (default: cuda:0)
+#                      DEVICES a --devices value written file-name safe: cuda0_cuda1 = cuda:0,cuda:1 (default cuda0)
 #   inproc             py-sidecar/bench/gpu_bench.py (in-process op rates and roofline)
 #   72b                py-sidecar/bench/multi_gpu_check.py on Qwen2.5-72B shapes over every GPU
 set -uo pipefail
@@ -28,7 +28,7 @@ for step in "$@"; do
   case "$step" in
     e2e-*)
       IFS=- read -r _ n p dev <<<"$step"
-      dev=${dev:-cuda:0}; dev=${dev//_/,}
+      dev=$(sed 's/cuda\([0-9]\)/cuda:\1/g; s/_/,/g' <<<"${dev:-cuda0}")
       /root/node bin/sempress.mjs --profile paper --log-level warn --devices "$dev" bench --model "$CFG7" \
         --prompts "$n" --patch "$p" >"$OUT/$step.json" 2>"$OUT/$step.log" ;;
     inproc)

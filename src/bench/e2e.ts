@@ -5,7 +5,8 @@
  * `patch` prompts, in a scratch data root. Per stage: prompts/s, wall, GPU busy %, sidecar service vs
  * TypeScript-only time, and each op's rate (./meter.ts); plus trace file sizes against the previous
  * default's (hidden states of every layer and attention rows at every generation step, computed from
- * the same shapes).
+ * the same shapes). With a baseline (./baseline.ts: gpu_bench.py run here after the stages, or its file),
+ * each op's rate is set against the op's own in-process rate.
  */
 import { mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,6 +18,7 @@ import { runPaths } from "../run/outputs.ts";
 import { runStage } from "../run/runner.ts";
 import { UnitRecord } from "../run/units.ts";
 import { readJsonl } from "../util/jsonl.ts";
+import { againstBaseline, readBaseline, runInProcess, type Baseline } from "./baseline.ts";
 import { GpuSampler, OpMeter } from "./meter.ts";
 import { syntheticPrompts } from "./synthetic.ts";
 
@@ -25,6 +27,10 @@ export interface BenchOptions {
   patch: number;
   chunk?: number;
   dataRoot?: string;
+  /** A gpu_bench.py --out file with the ops' in-process rates. */
+  baseline?: string;
+  /** Run gpu_bench.py for the same model after the stages, at this --scale (ignored with `baseline`). */
+  inProcessScale?: number;
 }
 
 /** Bytes of one trace in the format before unit records (rows mode: hidden + attention rows per step). */
@@ -35,7 +41,11 @@ export function rowsModeBytes(steps: number, promptLen: number, L: number, heads
 
 export async function benchE2E(base: Config, o: BenchOptions) {
   const root = o.dataRoot ?? mkdtempSync(join(tmpdir(), "sempress-bench-"));
-  const cfg: Config = { ...base, dataRoot: root, analysis: { ...base.analysis, patchMinPrompts: o.patch } };
+  let baseline: Baseline | null = o.baseline ? readBaseline(o.baseline) : null;
+  // Threshold 0: every prompt is "high pressure", so exactly `patch` prompts are patched whatever P0 the
+  // model gives (random weights put every P0 far below the design's 0.7 floor, which would patch none).
+  const analysis = { ...base.analysis, patchMinPrompts: o.patch, patchThresholdMin: 0, patchThresholdMax: 0 };
+  const cfg: Config = { ...base, dataRoot: root, analysis };
   setupDirectories(cfg);
   const prompts = syntheticPrompts(o.prompts);
   const promptsFile = join(root, "bench_prompts.jsonl");
@@ -76,6 +86,8 @@ export async function benchE2E(base: Config, o: BenchOptions) {
     gpu.stop();
     await env.close();
   }
+  if (!baseline && o.inProcessScale !== undefined) baseline = await runInProcess(cfg, cfg.model.id, { scale: o.inProcessScale, maxBatchTokens: h.max_batch_tokens });
+  for (const st of Object.values(stages) as { ops: Parameters<typeof againstBaseline>[0] }[]) st.ops = againstBaseline(st.ops, baseline);
   const paths = runPaths(cfg);
   const files = readdirSync(paths.traceDir).map((f) => statSync(join(paths.traceDir, f)).size);
   const floatBytes = h.dtype.includes("bfloat16") || h.dtype.includes("float16") ? 2 : 4;
@@ -93,6 +105,7 @@ export async function benchE2E(base: Config, o: BenchOptions) {
     load_s: loadS,
     total_after_load_s: total,
     stages,
+    baseline: baseline && { source: baseline.source, facts: baseline.facts },
     traces: { files: files.length, mean_bytes: mean(files), rows_mode_mean_bytes: mean(old), ratio: mean(old) / Math.max(1, mean(files)) },
   };
 }

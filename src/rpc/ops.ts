@@ -74,11 +74,14 @@ export abstract class SidecarBase implements Sidecar {
   }
 
   /**
-   * sequences[prompt][k]; chunked by (prompt + new tokens) × n. `seeds` (one per prompt) travel with
-   * their prompts, so results do not depend on the chunking.
+   * sequences[prompt][k]. One request: the sidecar groups prompts itself (by device memory on CUDA,
+   * else by its token budget), so a chunk's 2·chunk × n sample rows decode together. Only a client cap
+   * below the sidecar's budget (config sidecar.maxBatchTokens) splits by (prompt + new tokens) × n.
+   * `seeds` (one per prompt) travel with their prompts, so results do not depend on the split.
    */
   async generate(prompts: number[][], o: GenerateOpts & { seeds?: number[] }, opts?: CallOpts): Promise<number[][][]> {
-    const budget = await this.batchBudget();
+    const h = await this.hello();
+    const budget = this.clientBatchTokens < h.max_batch_tokens ? this.clientBatchTokens : Infinity;
     const n = o.n ?? 1;
     const idx = prompts.map((_, i) => i);
     const out: number[][][] = [];

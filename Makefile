@@ -5,7 +5,7 @@ PIP   := .venv/bin/pip
 # CPU build of torch that lies on disk here; a CUDA machine takes its stock build instead.
 TORCH_CPU ?= torch==2.13.0
 
-.PHONY: setup setup-node setup-python setup-embedded-1.5b test test-ts test-py typecheck protocol bench bench-gpu pipeline clean
+.PHONY: setup setup-node setup-python setup-embedded-1.5b test test-ts test-py typecheck protocol bench bench-gpu bench-e2e pipeline clean
 
 setup: setup-node setup-python
 	@echo "setup done: node_modules/, .venv/ and the embedded model are ready"
@@ -49,6 +49,14 @@ bench:
 
 bench-gpu:
 	$(PY) py-sidecar/bench/gpu_bench.py --max-batch-tokens 32768 --out bench-gpu.json
+
+# End to end (src/bench/e2e.ts): the real run + analyze stages on synthetic prompts, then the ops' in-process
+# rates for the same model; one JSON document. On a GPU, e.g.
+#   make bench-e2e BENCH_E2E_GLOBAL="--profile paper" BENCH_E2E="--model random:py-sidecar/configs/qwen2.5-7b-instruct.json --prompts 512 --patch 100 --in-process"
+BENCH_E2E_GLOBAL ?=
+BENCH_E2E ?= --model random:py-sidecar/configs/qwen2-tiny.json --prompts 4 --patch 2 --in-process 0.01
+bench-e2e:
+	@SEMPRESS_LOG_LEVEL=$${SEMPRESS_LOG_LEVEL:-warn} node bin/sempress.mjs $(BENCH_E2E_GLOBAL) bench $(BENCH_E2E)
 
 pipeline:
 	@node bin/sempress.mjs pipeline

@@ -8,9 +8,10 @@ For each stage the batched path is the sidecar's own op (called in-process, the 
 ZeroMQ server dispatches to) and the naive path is what a typical script does: one prompt (or one
 sequence, or one layer) per Hugging Face call. Both run on the same model in the same process, on the
 same inputs (workloads.py: the design's shapes), so the ratio is a like-for-like speed-up. The naive
-path is timed on a subset and its rate extrapolated; the subset size is reported. Each stage line names
-the op and the unit the end-to-end bench (``sempress bench``) counts, so it can set the CLI's rates
-against these.
+path is timed on a subset and its rate extrapolated; the subset size is reported (``--no-naive`` skips
+it). Each stage line also names the op as the end-to-end bench (``sempress bench``, src/bench/meter.ts)
+keys it and its rate in that bench's work items (``items_per_s``), so the CLI's rates can be set against
+these (src/bench/baseline.ts).
 
 Roofline, counted from what the op really ran (counters.count_forwards: every forward of the decoder
 stack, its rows, its padded tokens and the key/value columns its rows attend to): bf16 dense ≈ 790
@@ -79,6 +80,22 @@ def run_op(op: str, ctx: Any, args: dict) -> dict:
     return WHITELIST[op](ctx, ARG_PARSERS[op](args))
 
 
+NAIVE = True
+"""Whether stages time their naive loop too (``--no-naive``: only the ops' own rates, e.g. as a baseline)."""
+
+
+def e2e_items(op: str, args: dict, n_layers: int) -> int:
+    """Work items of one request as the end-to-end bench counts them (src/bench/meter.ts itemsOf)."""
+    if op == "generate":
+        return len(args["prompts"]) * args.get("n", 1)
+    if op == "trace":
+        return len(args["sequences"])
+    if op == "patch":
+        sites = len(args.get("sites") or ["resid", "attn"])
+        return sum(len(it.get("layers") or range(n_layers)) * sites for it in args["items"])
+    return len(args["items"])
+
+
 def measure(ctx: Any, op: str, args: dict, warm: dict, naive: Callable[[list], int], population: list,
             naive_n: int, stage: str, unit: str, units: int) -> dict:
     """Time the op on ``args`` (after a warm-up on ``warm``) and the naive loop over ``population[1:naive_n+1]``
@@ -87,14 +104,17 @@ def measure(ctx: Any, op: str, args: dict, warm: dict, naive: Callable[[list], i
     t: dict = {}
     with count_forwards(ctx) as fw, timed(t, "batched"):
         run_op(op, ctx, args)
-    naive(population[:1])
-    with timed(t, "naive"):
-        naive_units = naive(population[1:naive_n + 1])
+    naive_units = 0
+    if NAIVE:
+        naive(population[:1])
+        with timed(t, "naive"):
+            naive_units = naive(population[1:naive_n + 1])
     rate = units / t["batched"]
-    naive_rate = naive_units / t["naive"] if naive_units else None  # a population of one has no timed subset
+    naive_rate = naive_units / t["naive"] if naive_units else None  # skipped, or a population of one
     bound = roofline_s(ctx, fw)
     return {
         "stage": stage, "op": op_key(op, args), "unit": unit, "units": units, "batched_per_s": rate,
+        "items_per_s": e2e_items(op, args, ctx.n_layers) / t["batched"],
         "naive_per_s": naive_rate, "naive_units": naive_units, "ratio": rate / naive_rate if naive_rate else None,
         "batched_s": t["batched"], "peak_gib": t.get("batched_peak_gib"), "forwards": fw.calls, "rows": fw.rows,
         "tokens": fw.tokens, "attended": fw.attended, "tokens_per_s": fw.tokens / t["batched"],
@@ -227,7 +247,10 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=1.0, help="multiply batch sizes (CPU smoke runs use 0.02)")
     ap.add_argument("--stages", default="psem,sampling,greedy,trace,lens,decompose,patch")
     ap.add_argument("--max-batch-tokens", type=int, default=None)
+    ap.add_argument("--no-naive", action="store_true", help="skip the naive loops (only the ops' own rates)")
     a = ap.parse_args()
+    global NAIVE
+    NAIVE = not a.no_naive
     t0 = time.perf_counter()
     ctx = loading.build_context(a.model, max_batch_tokens=a.max_batch_tokens)
     load_s = time.perf_counter() - t0

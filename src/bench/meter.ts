@@ -1,6 +1,7 @@
 /**
  * What the end-to-end bench measures around the real stages, without touching them:
- *  - per op: calls, work items (sequences, samples, layer-patches…) and service seconds. A sidecar
+ *  - per op: calls, work items (sequences, samples, layer-patches…) and service seconds (generate keyed
+ *    apart as generate:greedy and generate:sample, the two calls a run makes). A sidecar
  *    serves its requests one at a time in arrival order, so a request's service time is its reply time
  *    minus the later of its send time and the previous reply of the same sidecar (queueing excluded);
  *  - sidecar service seconds: the sum of those, per stage (with several sidecars, sidecar-seconds);
@@ -38,8 +39,13 @@ export function itemsOf(op: Op, args: Record<string, unknown>, nLayers: number):
   }
 }
 
+/** The key an op's stats go under: generate's greedy and sampling calls apart (their rates differ by 16×). */
+export function opKey(op: Op, args: Record<string, unknown>): string {
+  return op === "generate" ? (args.do_sample ? "generate:sample" : "generate:greedy") : op;
+}
+
 export class OpMeter {
-  ops: Partial<Record<Op, OpStats>> = {};
+  ops: Record<string, OpStats> = {};
   private busyMs = 0;
 
   constructor(private readonly nLayers: number) {}
@@ -55,12 +61,13 @@ export class OpMeter {
       const now = performance.now();
       const start = Math.max(sent, lastReply);
       lastReply = now;
-      meter.record(op, itemsOf(op, args as Record<string, unknown>, meter.nLayers), start, now);
+      const a = args as Record<string, unknown>;
+      meter.record(opKey(op, a), itemsOf(op, a, meter.nLayers), start, now);
       return res;
     } as SidecarBase["call"];
   }
 
-  private record(op: Op, items: number, start: number, end: number): void {
+  private record(op: string, items: number, start: number, end: number): void {
     const s = (this.ops[op] ??= { calls: 0, items: 0, seconds: 0 });
     s.calls++;
     s.items += items;
@@ -69,9 +76,9 @@ export class OpMeter {
   }
 
   /** Stats since the last call, then reset. */
-  take(): { ops: Partial<Record<Op, OpStats & { per_s: number }>>; sidecar_service_s: number } {
-    const ops: Partial<Record<Op, OpStats & { per_s: number }>> = {};
-    for (const [op, s] of Object.entries(this.ops) as [Op, OpStats][]) ops[op] = { ...s, per_s: s.seconds > 0 ? s.items / s.seconds : 0 };
+  take(): { ops: Record<string, OpStats & { per_s: number }>; sidecar_service_s: number } {
+    const ops: Record<string, OpStats & { per_s: number }> = {};
+    for (const [op, s] of Object.entries(this.ops)) ops[op] = { ...s, per_s: s.seconds > 0 ? s.items / s.seconds : 0 };
     const out = { ops, sidecar_service_s: this.busyMs / 1000 };
     this.ops = {};
     this.busyMs = 0;

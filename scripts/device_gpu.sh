@@ -3,8 +3,9 @@
 # Node.js, no pyzmq and no network. Expects .devcarry/node.xz (this project's Node 20 binary, xz),
 # .devcarry/nm.tar.xz (a production node_modules) and .whl/pyzmq-*.whl beside the working tree.
 # Usage: scripts/device_gpu.sh STEP...   (each STEP's JSON goes to $OUT/STEP.json, its log to $OUT/STEP.log)
-#   e2e-N-P[-DEVICES]  `sempress bench` on Qwen2.5-7B shapes (random bf16), N prompts, P patched,
-#                      DEVICES a --devices value written file-name safe: cuda0_cuda1 = cuda:0,cuda:1 (default cuda0)
+#   e2e-N-P[-DEVICES[-S]]  `sempress bench` on Qwen2.5-7B shapes (random bf16), N prompts, P patched,
+#                      DEVICES a --devices value written file-name safe: cuda0_cuda1 = cuda:0,cuda:1 (default cuda0),
+#                      S sidecars per device entry (default 1)
 #   inproc             py-sidecar/bench/gpu_bench.py (in-process op rates and roofline)
 #   72b                py-sidecar/bench/multi_gpu_check.py on Qwen2.5-72B shapes over every GPU
 set -uo pipefail
@@ -27,9 +28,9 @@ for step in "$@"; do
   t0=$(date +%s)
   case "$step" in
     e2e-*)
-      IFS=- read -r _ n p dev <<<"$step"
+      IFS=- read -r _ n p dev sc <<<"$step"
       dev=$(sed 's/cuda\([0-9]\)/cuda:\1/g; s/_/,/g' <<<"${dev:-cuda0}")
-      /root/node bin/sempress.mjs --profile paper --log-level warn --devices "$dev" bench --model "$CFG7" \
+      /root/node bin/sempress.mjs --profile paper --log-level warn --devices "$dev" --sidecars "${sc:-1}" bench --model "$CFG7" \
         --prompts "$n" --patch "$p" >"$OUT/$step.json" 2>"$OUT/$step.log" ;;
     inproc)
       python3 py-sidecar/bench/gpu_bench.py --model "$CFG7" --out "$OUT/$step.json" >"$OUT/$step.log" 2>&1 ;;

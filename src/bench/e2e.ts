@@ -19,7 +19,7 @@ import { runStage } from "../run/runner.ts";
 import { UnitRecord } from "../run/units.ts";
 import { readJsonl } from "../util/jsonl.ts";
 import { againstBaseline, readBaseline, runInProcess, type Baseline } from "./baseline.ts";
-import { GpuSampler, OpMeter } from "./meter.ts";
+import { GpuSampler, gpusOf, OpMeter } from "./meter.ts";
 import { syntheticPrompts } from "./synthetic.ts";
 
 export interface BenchOptions {
@@ -71,7 +71,7 @@ export async function benchE2E(base: Config, o: BenchOptions) {
       prompts: n,
       wall_s: wall,
       prompts_per_s: n / wall,
-      gpu_busy_pct: hasGpu ? gpu.mean(a, b) : null,
+      gpu_busy_pct: hasGpu ? gpu.mean(a, b, gpusOf(env.pool.workers.map((w) => w.device))) : null,
       sidecar_service_s: m.sidecar_service_s,
       ts_only_s: Math.max(0, wall - m.sidecar_service_s / env.pool.workers.length),
       ops: m.ops,

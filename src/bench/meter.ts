@@ -86,14 +86,14 @@ export class OpMeter {
   }
 }
 
-/** GPU utilisation sampler (null when there is no nvidia-smi). */
+/** GPU utilisation sampler, per GPU index (null when there is no nvidia-smi). */
 export class GpuSampler {
   private proc: ChildProcess | null = null;
-  private samples: { t: number; util: number }[] = [];
+  private samples: { t: number; gpu: number; util: number }[] = [];
 
   start(): boolean {
     try {
-      this.proc = spawn("nvidia-smi", ["--query-gpu=utilization.gpu", "--format=csv,noheader,nounits", "-lms", "100"], { stdio: ["ignore", "pipe", "ignore"] });
+      this.proc = spawn("nvidia-smi", ["--query-gpu=index,utilization.gpu", "--format=csv,noheader,nounits", "-lms", "100"], { stdio: ["ignore", "pipe", "ignore"] });
     } catch {
       return false;
     }
@@ -104,18 +104,30 @@ export class GpuSampler {
       const lines = buf.split("\n");
       buf = lines.pop()!;
       const t = performance.now();
-      for (const l of lines) if (l.trim() !== "" && Number.isFinite(Number(l))) this.samples.push({ t, util: Number(l) });
+      for (const l of lines) {
+        const [gpu, util] = l.split(",").map((x) => Number(x.trim()));
+        if (Number.isInteger(gpu) && Number.isFinite(util)) this.samples.push({ t, gpu, util });
+      }
     });
     return true;
   }
 
-  /** Mean utilisation (%) over [t0, t1] across GPUs, or null without samples. */
-  mean(t0: number, t1: number): number | null {
-    const xs = this.samples.filter((s) => s.t >= t0 && s.t <= t1).map((s) => s.util);
+  /**
+   * Mean utilisation (%) over [t0, t1] of the GPUs in `gpus` (all sampled GPUs when empty), or null
+   * without samples: an idle GPU the run does not use must not halve the figure.
+   */
+  mean(t0: number, t1: number, gpus: readonly number[] = []): number | null {
+    const xs = this.samples.filter((s) => s.t >= t0 && s.t <= t1 && (gpus.length === 0 || gpus.includes(s.gpu))).map((s) => s.util);
     return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
   }
 
   stop(): void {
     this.proc?.kill();
   }
+}
+
+/** GPU indices named by the sidecars' --devices entries (cuda:1, cuda:0+cuda:1); empty = every GPU. */
+export function gpusOf(devices: readonly (string | null)[]): number[] {
+  if (devices.some((d) => d === null)) return [];
+  return [...new Set(devices.flatMap((d) => [...d!.matchAll(/cuda:(\d+)/g)].map((m) => Number(m[1]))))].sort();
 }

@@ -9,7 +9,9 @@ is duck-typed: both read the same attributes). Used by ops_bench.py for before/a
 """
 from __future__ import annotations
 
+import atexit
 import importlib
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,6 +34,7 @@ def load_at(rev: str) -> ModuleType:
     if name in sys.modules:
         return sys.modules[name]
     root = Path(tempfile.mkdtemp(prefix="sempress-before-"))
+    atexit.register(shutil.rmtree, root, True)
     pkg = root / name
     pkg.mkdir()
     for path in _git("ls-tree", "--name-only", f"{rev}:{PACKAGE}").split():

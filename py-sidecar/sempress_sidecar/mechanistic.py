@@ -77,9 +77,12 @@ def _probs_at(ctx: Any, hidden: list[torch.Tensor], normed: list[bool], token_id
     K = max(1, max(len(t) for t in token_ids))
     index = torch.tensor([t + [0] * (K - len(t)) for t in token_ids], dtype=torch.long).repeat(M, 1)  # [M*B, K]
     vals = []
-    for s in range(0, M * B, LOGIT_BLOCK):
-        probs = torch.softmax(ctx.logits_from_hidden(flat[s:s + LOGIT_BLOCK], normed=True).float(), dim=-1)
-        vals.append(probs.gather(-1, index[s:s + LOGIT_BLOCK].to(probs.device)))
+    # On a GPU, blocks of LOGIT_BLOCK positions across points; on the CPU one point's B items at a time
+    # (the cache-sized [B, vocab] blocks of per-layer code: larger ones run slower there).
+    step = LOGIT_BLOCK if flat.device.type != "cpu" else min(B, LOGIT_BLOCK)
+    for s in range(0, M * B, step):
+        probs = torch.softmax(ctx.logits_from_hidden(flat[s:s + step], normed=True).float(), dim=-1)
+        vals.append(probs.gather(-1, index[s:s + step].to(probs.device)))
     out = torch.cat(vals).reshape(-1)  # [(m, b, k)]
     order = [(m * B + b) * K + k for b, t in enumerate(token_ids) for m in range(M) for k in range(len(t))]
     return out.index_select(0, torch.tensor(order, dtype=torch.long, device=out.device))

@@ -1,4 +1,5 @@
 /** Shared fixtures for run/analyze tests: a mock sidecar whose toy model "knows" capitals, and prompts. */
+import { acceptingValidation } from "../../src/bench/synthetic.ts";
 import { loadConfig, type Config } from "../../src/config.ts";
 import { MockSidecar } from "../doubles/mockSidecar.ts";
 import type { PromptRecord } from "../../src/schemas.ts";
@@ -26,16 +27,7 @@ export function prompts(n = CITIES.length): PromptRecord[] {
     source: "test",
     subject: country,
     relation: "capital",
-    validation: {
-      is_one_word_answer_enforced: true,
-      best_one_word_answer: city,
-      top3_one_word_answers: [city],
-      is_X_best: true,
-      ambiguity_score: 0,
-      leaks_answer: false,
-      naturalness_score: 9,
-      comments: "",
-    },
+    validation: acceptingValidation(city),
     v_score: 100,
     p0: 0.9,
     p0_plain: 0.9,

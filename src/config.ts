@@ -56,13 +56,8 @@ export const ConfigSchema = z.object({
     traceMode: z.enum(["decision", "full"]),
   }),
   dataset: z.object({
-    poolSizes: z.object({
-      idioms: z.number().int().nonnegative(),
-      facts: z.number().int().nonnegative(),
-      commonsense: z.number().int().nonnegative(),
-      creative: z.number().int().nonnegative(),
-      ood: z.number().int().nonnegative(),
-    }),
+    /** Candidates per category before filtering (every category required). */
+    poolSizes: z.record(z.enum(CATEGORIES), z.number().int().nonnegative()),
     /** Prompts per target word for creative and OOD (K). */
     promptsPerTarget: z.number().int().positive(),
     zipfMin: z.number(),

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
-import { GpuSampler, itemsOf, OpMeter } from "../../src/bench/meter.ts";
+import { GpuSampler, gpusOf, itemsOf, OpMeter } from "../../src/bench/meter.ts";
 import { SidecarBase } from "../../src/rpc/ops.ts";
 import type { HelloResult, Op, OpArgs, OpResult } from "../../src/rpc/protocol.ts";
 
@@ -60,9 +60,9 @@ test("GPU busy is the mean of nvidia-smi's samples inside a stage's window", asy
   const dir = mkdtempSync(join(tmpdir(), "sempress-smi-"));
   const path = process.env.PATH;
   try {
-    // one GPU at 40 %, then 60 %, every 100 ms, as `nvidia-smi --query-gpu=utilization.gpu -lms 100` prints
+    // GPU 0 at 40 %, then 60 %, every 100 ms, and an idle GPU 1, as `nvidia-smi --query-gpu=index,utilization.gpu -lms 100` prints
     const smi = join(dir, "nvidia-smi");
-    writeFileSync(smi, "#!/bin/sh\nwhile true; do echo 40; sleep 0.1; echo 60; sleep 0.1; done\n");
+    writeFileSync(smi, "#!/bin/sh\nwhile true; do echo '0, 40'; echo '1, 0'; sleep 0.1; echo '0, 60'; echo '1, 0'; sleep 0.1; done\n");
     chmodSync(smi, 0o755);
     process.env.PATH = `${dir}${delimiter}${path}`;
     const gpu = new GpuSampler();
@@ -71,11 +71,19 @@ test("GPU busy is the mean of nvidia-smi's samples inside a stage's window", asy
     await sleep(1000);
     const b = performance.now();
     gpu.stop();
-    const mean = gpu.mean(a, b);
+    const mean = gpu.mean(a, b, [0]);
     assert.ok(mean !== null && mean > 45 && mean < 55, `${mean}`);
+    const both = gpu.mean(a, b);
+    assert.ok(both !== null && both > 20 && both < 30, `all GPUs: ${both}`);
     assert.equal(gpu.mean(b + 10_000, b + 20_000), null);
   } finally {
     process.env.PATH = path;
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("the GPUs a stage is measured on are the sidecars' --devices entries, or every GPU", () => {
+  assert.deepEqual(gpusOf(["cuda:1", "cuda:0", "cuda:1"]), [0, 1]);
+  assert.deepEqual(gpusOf(["cuda:0+cuda:1"]), [0, 1]);
+  assert.deepEqual(gpusOf(["cuda:0", null]), []);
 });

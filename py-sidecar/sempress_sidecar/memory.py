@@ -68,7 +68,10 @@ def free_bytes(ctx: Any) -> int | None:
 
 def memory_budget(ctx: Any) -> int | None:
     """Bytes one batch may plan to use, or None where batches are sized by ``ctx.max_batch_tokens``.
-    ``SEMPRESS_MEMORY_BUDGET_MIB`` sets it by hand (also on the CPU, which is how tests exercise it)."""
+    ``SEMPRESS_MEMORY_BUDGET_MIB`` sets it by hand (also on the CPU, which is how tests exercise it).
+    Several sidecars on one GPU each plan with the free memory they see at the time; requests from the
+    CLI stay far below that plan (a run chunk's sampling is a few GiB at 7B shapes), and the variable
+    caps each one where they might not."""
     forced = os.environ.get("SEMPRESS_MEMORY_BUDGET_MIB")
     if forced:
         return int(float(forced) * 2**20)
@@ -83,6 +86,19 @@ def generate_prompt_bytes(ctx: Any, prompt_len: int, max_new: int, n: int) -> in
     return (prompt_len * (kv + activation_bytes_per_token(ctx))
             + n * (prompt_len + max_new) * kv
             + n * logit_bytes_per_row(ctx))
+
+
+def score_row_bytes(ctx: Any, width: int, cont_len: int) -> int:
+    """One continuation row of score: its copy of the prefix cache grown by the continuation, and the
+    activations and full logits (log-softmax in float32) of the continuation tokens it feeds."""
+    fed = max(0, cont_len - 1)
+    return (width + cont_len) * kv_bytes_per_token(ctx) + fed * (activation_bytes_per_token(ctx) + logit_bytes_per_row(ctx))
+
+
+def score_item_bytes(ctx: Any, width: int, cont_lens: list[int]) -> int:
+    """One score item: its prefix's forward (cache and activations, one row of logits) and all its rows."""
+    prefix = width * (kv_bytes_per_token(ctx) + activation_bytes_per_token(ctx)) + logit_bytes_per_row(ctx)
+    return prefix + sum(score_row_bytes(ctx, width, n) for n in cont_lens)
 
 
 def sampling_workspace_bytes(ctx: Any) -> int:

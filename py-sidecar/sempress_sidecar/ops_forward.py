@@ -8,13 +8,14 @@ its top-k candidates) and the tokens once at the end.
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
 import torch
 
 from .batching import cache_kw, cache_of, check_ids, chunks_by_cost, left_pad, pad_id, right_pad, select_cache
 from .context import ModelContext
-from .memory import generate_prompt_bytes, memory_budget, sampling_workspace_bytes
+from .memory import generate_prompt_bytes, memory_budget, sampling_workspace_bytes, score_item_bytes, score_row_bytes
 from .ops_text import eos_ids, vocab_size
 from .sampling import NUCLEUS_CANDIDATES, nucleus_draw, redraw, sample_rows
 from .sampling import sample_rows as _sample_rows, top_p_sample as _top_p_sample  # noqa: F401  (tests import them here)
@@ -46,16 +47,11 @@ def op_score(ctx: ModelContext, args: dict) -> dict:
     check_ids((it["prefix"] for it in items), V, "args.items[].prefix")
     for it in items:
         check_ids(it["continuations"], V, "args.items[].continuations")
-    budget = ctx.max_batch_tokens
-
-    def cost(it: dict) -> int:
-        lp = len(it["prefix"])
-        return lp + sum(lp + len(c) for c in it["continuations"])
-
+    costs = _score_costs(ctx, items)
     parts: list[torch.Tensor] = []
     with torch.inference_mode():
-        for group in chunks_by_cost((cost(it) for it in items), budget):
-            parts.append(_score_group(ctx, [items[i] for i in group], budget))
+        for group in chunks_by_cost((costs.item(it) for it in items), costs.cap):
+            parts.append(_score_group(ctx, [items[i] for i in group], costs))
         flat = torch.cat(parts).tolist() if parts else []  # the op's one transfer
     out: list[list[list[float]]] = []
     k = 0
@@ -68,10 +64,31 @@ def op_score(ctx: ModelContext, args: dict) -> dict:
     return {"logprobs": out}
 
 
-def _score_group(ctx: ModelContext, items: list[dict], budget: int) -> torch.Tensor:
+@dataclass
+class _ScoreCosts:
+    """What a prefix group and a continuation sub-batch may hold: ``cap`` and each part's cost against it."""
+    cap: int
+    item: Callable[[dict], int]  # an item with all its continuations
+    row: Callable[[int, list[int]], int]  # one continuation row, given the group's padded prefix width
+
+
+def _score_costs(ctx: ModelContext, items: list[dict]) -> _ScoreCosts:
+    """Bytes of device memory on CUDA (memory.py; every prefix priced at the longest one's width, as left
+    padding makes it), else tokens under ``ctx.max_batch_tokens`` (rows × attended length)."""
+    budget = memory_budget(ctx)
+    if budget is None:
+        return _ScoreCosts(ctx.max_batch_tokens,
+                           lambda it: len(it["prefix"]) + sum(len(it["prefix"]) + len(c) for c in it["continuations"]),
+                           lambda width, c: width + len(c))
+    width = max((len(it["prefix"]) for it in items), default=0)
+    return _ScoreCosts(budget, lambda it: score_item_bytes(ctx, width, [len(c) for c in it["continuations"]]),
+                       lambda w, c: score_row_bytes(ctx, w, len(c)))
+
+
+def _score_group(ctx: ModelContext, items: list[dict], costs: _ScoreCosts) -> torch.Tensor:
     """log p of every continuation token of ``items``, flat in (item, continuation, token) order, on the
     device. One forward over the left-padded prefixes, then the continuations (right-padded) on copies of
-    its KV cache, in sub-batches whose attended length (prefix + continuation) fits the budget."""
+    its KV cache, in sub-batches that fit the budget."""
     pid = pad_id(ctx)
     ids, mask, pos = left_pad([it["prefix"] for it in items], pid, ctx.device)
     res = _forward(ctx, input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, last_only=True)
@@ -84,7 +101,7 @@ def _score_group(ctx: ModelContext, items: list[dict], budget: int) -> torch.Ten
                     torch.tensor([c[0] for _, c in rows], dtype=torch.long, device=dev)]]
     size = len(rows)
     later = [0] * len(rows)  # where in cat(pieces) the values of row r's tokens 1.. start
-    for sub in chunks_by_cost((Lp + len(c) for _, c in rows), budget):
+    for sub in chunks_by_cost((costs.row(Lp, c) for _, c in rows), costs.cap):
         longer = [r for r in sub if len(rows[r][1]) > 1]
         if not longer:
             continue

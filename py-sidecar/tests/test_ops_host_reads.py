@@ -54,3 +54,18 @@ def test_generate_groups_sized_by_a_memory_budget_return_the_same_ids(tiny_ctx, 
         grouped = ops(tiny_ctx, "generate", **args)["sequences"]
     assert fw.calls == len(ps) * 3  # per group: the prefill and two decode steps
     assert grouped == whole
+
+
+def test_score_groups_sized_by_a_memory_budget_return_the_same_log_probs(tiny_ctx, ops, monkeypatch):
+    conts = surface_forms(tiny_ctx)
+    items = [{"prefix": p, "continuations": conts} for p in prompts(tiny_ctx)]
+    whole = ops(tiny_ctx, "score", items=items)["logprobs"]
+    width = max(len(it["prefix"]) for it in items)
+    one = memory.score_item_bytes(tiny_ctx, width, [len(c) for c in conts])
+    monkeypatch.setenv("SEMPRESS_MEMORY_BUDGET_MIB", str(1.2 * one / 2**20))  # one item per prefix group
+    with count_forwards(tiny_ctx) as fw:
+        grouped = ops(tiny_ctx, "score", items=items)["logprobs"]
+    assert fw.calls == 2 * len(items)  # per item: its prefix, then all its continuation rows in one pass
+    for a, b in zip(whole, grouped):
+        for x, y in zip(a, b):
+            assert len(x) == len(y) and max(abs(u - v) for u, v in zip(x, y)) <= 1e-5

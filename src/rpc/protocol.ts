@@ -51,22 +51,23 @@ export const ReplySchema = z.union([
 ]);
 export type Reply = z.infer<typeof ReplySchema>;
 
-const Ids = z.array(z.number().int());
+const Int = z.number().int();
+const Ids = z.array(Int);
 
 // ---------------------------------------------------------------- per-op args and results
 
 export const HelloArgs = z.object({});
 export const HelloResult = z.object({
-  protocol: z.number().int(),
+  protocol: Int,
   model_id: z.string(),
   /** How the model was loaded: hf | gguf | random | embedded */
   model_source: z.string(),
   architecture: z.string(),
-  n_layers: z.number().int(),
-  n_heads: z.number().int(),
-  n_kv_heads: z.number().int(),
-  hidden_size: z.number().int(),
-  vocab_size: z.number().int(),
+  n_layers: Int,
+  n_heads: Int,
+  n_kv_heads: Int,
+  hidden_size: Int,
+  vocab_size: Int,
   dtype: z.string(),
   device: z.string(),
   torch_version: z.string(),
@@ -77,12 +78,12 @@ export const HelloResult = z.object({
   /** tokenizer_config.json fields TS needs (decode options, special tokens). */
   tokenizer_config: z.record(z.string(), z.unknown()),
   chat_template: z.string().nullable(),
-  bos_token_id: z.number().int().nullable(),
+  bos_token_id: Int.nullable(),
   eos_token_ids: Ids,
-  pad_token_id: z.number().int().nullable(),
+  pad_token_id: Int.nullable(),
   /** Tokens per forward batch the sidecar is comfortable with; TS chunks requests below this. */
-  max_batch_tokens: z.number().int(),
-  pid: z.number().int(),
+  max_batch_tokens: Int,
+  pid: Int,
 });
 export type HelloResult = z.infer<typeof HelloResult>;
 

@@ -1,7 +1,8 @@
 /**
  * An analysis: a named step of `analyze` that reads unit records (../run/units.ts), declares what it
  * needs from the traces, and produces the rows of one CSV. The run captures in its traces the union of
- * what the analyses declare (./index.ts TRACE_NEEDS), so a trace holds nothing no analysis reads.
+ * what the analyses declare (./index.ts TRACE_NEEDS; decision-mode traces hold exactly DECISION_TRACE_HOLDS,
+ * and a test fails when an analysis declares more), so a trace holds nothing no analysis reads.
  */
 import type { Config } from "../config.ts";
 import type { RunEnv } from "../run/env.ts";
@@ -11,6 +12,9 @@ import type { UnitRecord } from "../run/units.ts";
 
 /** What an analysis reads from a trace file; "decision_attention": every head's attention row at the decision step. */
 export type TraceNeed = "decision_attention";
+
+/** What a decision-mode trace file holds (../run/traceFile.ts). */
+export const DECISION_TRACE_HOLDS: ReadonlySet<TraceNeed> = new Set(["decision_attention"]);
 
 /** Both conditions' unit records of one finished prompt. */
 export interface UnitPair {

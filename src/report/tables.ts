@@ -29,9 +29,6 @@ export interface TableOptions {
   patchRule: PatchRule;
 }
 
-export interface SeriesPoint extends Estimate {
-  layer: number;
-}
 
 /** The number of transformer blocks: the manifest's model facts, else the largest layer seen + 1. */
 export function layerCount(data: RunData): number {

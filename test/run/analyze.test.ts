@@ -150,3 +150,10 @@ test("when the unit records are missing then analyze says to re-run, naming the 
   rmSync(runPaths(cfg).units);
   await assert.rejects(analyzeStage(cfg, mockEnv(), { prompts: prompts() }), /units\.jsonl: no unit records/);
 });
+
+test("every trace need an analysis declares is held by a decision-mode trace", async () => {
+  const { TRACE_NEEDS } = await import("../../src/analyze/index.ts");
+  const { DECISION_TRACE_HOLDS } = await import("../../src/analyze/analysis.ts");
+  assert.ok(TRACE_NEEDS.size > 0);
+  for (const need of TRACE_NEEDS) assert.ok(DECISION_TRACE_HOLDS.has(need), `decision traces lack ${need}`);
+});

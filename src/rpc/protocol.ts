@@ -14,8 +14,8 @@
  * the op list, error codes, envelope and every op's args as JSON Schema into
  * py-sidecar/sempress_sidecar/protocol_schema.py, which the sidecar validates against. A test fails when
  * that file is stale (test/rpc/protocolSchema.test.ts), another when the sidecar's op registry differs
- * from OPS (py-sidecar/tests/test_protocol.py). Adding an op: its schemas and an entry in OP_SCHEMAS here,
- * `make protocol`, the Python function in sempress_sidecar/ops.py, a test.
+ * from OPS (py-sidecar/tests/test_protocol.py). Adding an op: its schemas, `const name = op(Args, Result)`
+ * and its name in OP_SCHEMAS here, `make protocol`, the Python function in sempress_sidecar/ops.py, a test.
  */
 import { z } from "zod";
 
@@ -54,6 +54,11 @@ export type Reply = z.infer<typeof ReplySchema>;
 const Int = z.number().int();
 const Ids = z.array(Int);
 
+/** One op of the whitelist: what it takes and what it returns. */
+function op<A extends z.ZodTypeAny, R extends z.ZodTypeAny>(args: A, result: R): { args: A; result: R } {
+  return { args, result };
+}
+
 // ---------------------------------------------------------------- per-op args and results
 
 export const HelloArgs = z.object({});
@@ -86,6 +91,7 @@ export const HelloResult = z.object({
   pid: Int,
 });
 export type HelloResult = z.infer<typeof HelloResult>;
+const hello = op(HelloArgs, HelloResult);
 
 export const TokenizeArgs = z.object({ texts: z.array(z.string()), add_special_tokens: z.boolean().default(false) });
 export const TokenizeResult = z.object({
@@ -93,14 +99,17 @@ export const TokenizeResult = z.object({
   /** Character offsets [start, end) per token, in Unicode code points of the input (Python str indices). */
   offsets: z.array(z.array(z.tuple([z.number().int(), z.number().int()]))),
 });
+const tokenize = op(TokenizeArgs, TokenizeResult);
 
 export const DecodeArgs = z.object({ ids: z.array(Ids), skip_special_tokens: z.boolean().default(true) });
 /** Decoded with clean_up_tokenization_spaces=False. */
 export const DecodeResult = z.object({ texts: z.array(z.string()) });
+const decode = op(DecodeArgs, DecodeResult);
 
 /** Wraps each text as the single user turn, adds the generation prompt. */
 export const ChatTemplateArgs = z.object({ texts: z.array(z.string()), system: z.string().nullable().default(null) });
 export const ChatTemplateResult = z.object({ texts: z.array(z.string()) });
+const chat_template = op(ChatTemplateArgs, ChatTemplateResult);
 
 /**
  * Teacher-forced log-probs: for each item, every continuation is scored after the prefix. The prefix's
@@ -111,6 +120,7 @@ export const ScoreArgs = z.object({
 });
 /** logprobs[item][continuation][t] = log p(cont[t] | prefix, cont[:t]), natural log, float64 from float32 math. */
 export const ScoreResult = z.object({ logprobs: z.array(z.array(z.array(z.number()))) });
+const score = op(ScoreArgs, ScoreResult);
 
 export const GenerateArgs = z.object({
   prompts: z.array(Ids.min(1)),
@@ -128,6 +138,7 @@ export const GenerateArgs = z.object({
 });
 /** sequences[prompt][k] = new token ids, stopping after (and including) the first EOS. */
 export const GenerateResult = z.object({ sequences: z.array(z.array(Ids)) });
+const generate = op(GenerateArgs, GenerateResult);
 
 /**
  * One teacher-forced eager pass over each sequence (batched, left padding), capturing only what analyses
@@ -146,6 +157,7 @@ export const TraceItem = z.object({
   hidden: TensorBytes.nullable(),
 });
 export const TraceResult = z.object({ items: z.array(TraceItem) });
+const trace = op(TraceArgs, TraceResult);
 
 /** Positions are indices into ids; negative counts from the end (default -1: the last token). */
 export const LensItem = z.object({ ids: Ids.min(1), position: z.number().int().default(-1), token_ids: Ids });
@@ -156,6 +168,7 @@ export const LogitLensArgs = z.object({ items: z.array(LensItem) });
  * last, which HF already returns normed: so probs[item][n_layers] is the model's own next-token distribution.
  */
 export const LogitLensResult = z.object({ probs: z.array(z.array(z.array(z.number()))) });
+const logit_lens = op(LogitLensArgs, LogitLensResult);
 
 export const DecomposeArgs = z.object({ items: z.array(LensItem) });
 /**
@@ -163,6 +176,7 @@ export const DecomposeArgs = z.object({ items: z.array(LensItem) });
  * 2 = h_in+attn_out+ffn_out (= resid_post), each through final norm + unembedding.
  */
 export const DecomposeResult = z.object({ probs: z.array(z.array(z.array(z.array(z.number())))) });
+const decompose = op(DecomposeArgs, DecomposeResult);
 
 export const PatchSite = z.enum(["resid", "attn"]);
 /**
@@ -193,28 +207,22 @@ export const PatchItemResult = z.object({
   ),
 });
 export const PatchResult = z.object({ items: z.array(PatchItemResult) });
+const patch = op(PatchArgs, PatchResult);
 
 export const SetSeedArgs = z.object({ seed: z.number().int() });
 export const EmptyResult = z.object({}).passthrough();
+const set_seed = op(SetSeedArgs, EmptyResult);
+const shutdown = op(z.object({}), EmptyResult);
 
 /** Bridge benchmark: the tensor comes back unchanged. */
 export const EchoArgs = z.object({ tensor: TensorBytes.optional() });
 export const EchoResult = z.object({ tensor: TensorBytes.optional().nullable() });
+const echo = op(EchoArgs, EchoResult);
 
+// Each op is declared once, beside its schemas; the registry below lists them in wire order.
 export const OP_SCHEMAS = {
-  hello: { args: HelloArgs, result: HelloResult },
-  tokenize: { args: TokenizeArgs, result: TokenizeResult },
-  decode: { args: DecodeArgs, result: DecodeResult },
-  chat_template: { args: ChatTemplateArgs, result: ChatTemplateResult },
-  score: { args: ScoreArgs, result: ScoreResult },
-  generate: { args: GenerateArgs, result: GenerateResult },
-  trace: { args: TraceArgs, result: TraceResult },
-  logit_lens: { args: LogitLensArgs, result: LogitLensResult },
-  decompose: { args: DecomposeArgs, result: DecomposeResult },
-  patch: { args: PatchArgs, result: PatchResult },
-  set_seed: { args: SetSeedArgs, result: EmptyResult },
-  echo: { args: EchoArgs, result: EchoResult },
-  shutdown: { args: z.object({}), result: EmptyResult },
+  hello, tokenize, decode, chat_template, score, generate, trace, logit_lens, decompose, patch, set_seed, echo,
+  shutdown,
 } as const satisfies Record<string, { args: z.ZodTypeAny; result: z.ZodTypeAny }>;
 
 /** The op whitelist: the keys of OP_SCHEMAS, in order (the sidecar's registry must list the same ops). */

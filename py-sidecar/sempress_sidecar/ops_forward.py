@@ -128,20 +128,25 @@ def _score_group(ctx: ModelContext, items: list[dict], costs: _ScoreCosts) -> to
 
 def generate_ids(ctx: ModelContext, prompts: list[list[int]], max_new: int, do_sample: bool,
                  temperature: float = 1.0, top_p: float = 1.0, n: int = 1,
-                 seeds: list[int] | None = None) -> list[list[list[int]]]:
-    """sequences[prompt][k]: new ids, stopping after (and including) the first EOS.
+                 seeds: list[int] | None = None, greedy_new: int = 0) -> tuple[list[list[list[int]]], list[list[int]] | None]:
+    """(sequences[prompt][k], greedy[prompt] or None): new ids, stopping after (and including) the first EOS.
 
+    ``greedy_new`` > 0 adds one greedy row per prompt, decoded for up to that many tokens in the same
+    batch as the n sampled rows: it shares their prefill and decode steps instead of a call of its own.
     Prompts go in groups sized by device memory where it is known (memory.py: the KV cache of the
-    n sample rows, the prefill and the logits workspace), else by ``ctx.max_batch_tokens``. A prompt's
-    tokens do not depend on its group: padding is masked and each prompt samples from its own generator."""
+    rows, the prefill and the logits workspace), else by ``ctx.max_batch_tokens``. A prompt's tokens do
+    not depend on its group: padding is masked and each prompt samples from its own generator."""
     out: list[list[list[int]]] = [[] for _ in prompts]
+    greedy: list[list[int]] | None = [[] for _ in prompts] if greedy_new > 0 else None
     if not prompts:
-        return out
+        return out, greedy
+    rows = n + (1 if greedy_new > 0 else 0)
+    steps = max(max_new, greedy_new)
     budget = memory_budget(ctx)
     if budget is None:
-        groups = chunks_by_cost(((len(p) + max_new) * n for p in prompts), ctx.max_batch_tokens)
+        groups = chunks_by_cost(((len(p) + steps) * rows for p in prompts), ctx.max_batch_tokens)
     else:  # every prompt priced at the longest one's length: left padding makes the group that wide
-        each = generate_prompt_bytes(ctx, max(len(p) for p in prompts), max_new, n)
+        each = generate_prompt_bytes(ctx, max(len(p) for p in prompts), steps, rows)
         free = budget - (sampling_workspace_bytes(ctx) if do_sample else 0)
         groups = chunks_by_cost((each for _ in prompts), max(free, each))
     with torch.inference_mode():
@@ -150,53 +155,69 @@ def generate_ids(ctx: ModelContext, prompts: list[list[int]], max_new: int, do_s
             if do_sample:
                 gseeds = [int(seeds[i]) if seeds is not None else int(torch.randint(0, 2**62, (1,)).item())
                           for i in group]
-            seqs = _decode_loop(ctx, [prompts[i] for i in group], max_new, do_sample, temperature, top_p, n, gseeds)
+            seqs, gr = _decode_loop(ctx, [prompts[i] for i in group], max_new, do_sample, temperature, top_p, n,
+                                    gseeds, greedy_new)
             for gi, i in enumerate(group):
                 out[i] = seqs[gi]
-    return out
+                if greedy is not None:
+                    greedy[i] = gr[gi]
+    return out, greedy
 
 
 def _decode_loop(ctx: ModelContext, prompts: list[list[int]], max_new: int, do_sample: bool,
-                 temperature: float, top_p: float, n: int, seeds: list[int] | None) -> list[list[list[int]]]:
+                 temperature: float, top_p: float, n: int, seeds: list[int] | None,
+                 greedy_new: int = 0) -> tuple[list[list[list[int]]], list[list[int]]]:
     """Batched decoding with a KV cache. Row i*n+k is sample k of prompt i; sampling for prompt i draws
     from its own generator (seeded with seeds[i], on the logits' device), rows k = 0..n-1 in order.
+    With ``greedy_new`` > 0, rows P*n + i are prompt i's greedy rows (argmax, up to greedy_new tokens);
+    they draw no random numbers, so the sampled rows are what they are without them.
 
     Tokens and stop flags stay on the device; each step reads back one small flag tensor, and the
     tokens cross once, after the last step."""
     pid = pad_id(ctx)
-    # Each prompt is prefilled once; its n sample rows (row = prompt i * n + k) start from copies of
-    # that one KV cache, so the prompt's forward pass is not repeated n times.
+    # Each prompt is prefilled once; its n sample rows (row = prompt i * n + k) and its greedy row start
+    # from copies of that one KV cache, so the prompt's forward pass is not repeated.
     ids, mask, pos = left_pad(prompts, pid, ctx.device)
-    P, R = len(prompts), len(prompts) * n
+    P, S = len(prompts), len(prompts) * n
+    G = P if greedy_new > 0 else 0
+    R = S + G
     res = _forward(ctx, input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, last_only=True)
     cache = cache_of(res)
     logits = res.logits[:, -1, :].float()
-    if n > 1:
+    if R != P:
         sel = torch.arange(P, device=mask.device).repeat_interleave(n)
+        if G:
+            sel = torch.cat([sel, torch.arange(P, device=mask.device)])
         cache = select_cache(cache, sel)
         mask, pos, logits = mask.index_select(0, sel), pos.index_select(0, sel), logits.index_select(0, sel.to(logits.device))
     dev = logits.device
     gens = [torch.Generator(device=dev).manual_seed(s) for s in seeds or []] if do_sample else []
     stop = torch.tensor(sorted(set(eos_ids(ctx))), dtype=torch.long, device=dev)
-    tokens = torch.full((R, max_new), -1, dtype=torch.long, device=dev)  # -1: the row had already stopped
-    done = torch.zeros(R, dtype=torch.bool, device=dev)
+    steps = max(max_new, greedy_new) if G else max_new
+    # A row stops at its own token limit: max_new for sampled rows, greedy_new for greedy rows.
+    limit = torch.full((R,), max_new, dtype=torch.long, device=dev)
+    limit[S:] = greedy_new
+    tokens = torch.full((R, steps), -1, dtype=torch.long, device=dev)  # -1: the row had already stopped
+    done = limit <= 0
     last_pos = pos[:, -1]
-    for step in range(max_new):
+    for step in range(steps):
         if step > 0:
             logits = res.logits[:, -1, :].float()
-        nxt, covered, logp, states = _next_tokens(logits, do_sample, temperature, top_p, gens, n)
-        finished = done | torch.isin(nxt, stop)
+        nxt, covered, logp, states = _next_tokens(logits[:S], do_sample, temperature, top_p, gens, n)
+        if G:
+            nxt = torch.cat([nxt, logits[S:].argmax(dim=-1)])
+        finished = done | torch.isin(nxt, stop) | (limit <= step + 1)
         flags = finished.all()[None] if covered is None else torch.cat([finished.all()[None], covered])
         host = flags.tolist()  # the step's one read-back
         all_done = bool(host[0])
         missed = [i for i, c in enumerate(host[1:]) if not c]
         if missed:  # rare with a trained model: a flat distribution whose nucleus is wider than the top-k
             redraw(nxt, logp, top_p, gens, states, n, missed)
-            finished = done | torch.isin(nxt, stop)
+            finished = done | torch.isin(nxt, stop) | (limit <= step + 1)
             all_done = False  # not read again: at worst one more step whose tokens are all masked
         tokens[:, step] = nxt.masked_fill(done, -1)
         done = finished
-        if all_done or step == max_new - 1:
+        if all_done or step == steps - 1:
             break
         feed = nxt.masked_fill(done, pid)[:, None].to(ctx.device)
         mask = torch.cat([mask, torch.ones((R, 1), dtype=mask.dtype, device=mask.device)], dim=1)
@@ -205,7 +226,7 @@ def _decode_loop(ctx: ModelContext, prompts: list[list[int]], max_new: int, do_s
                        past=cache, use_cache=True)
         cache = cache_of(res)
     new = [[t for t in row if t >= 0] for row in tokens.tolist()]
-    return [new[i * n:(i + 1) * n] for i in range(P)]
+    return [new[i * n:(i + 1) * n] for i in range(P)], new[S:]
 
 
 def _next_tokens(logits: torch.Tensor, do_sample: bool, temperature: float, top_p: float,
@@ -223,6 +244,6 @@ def _next_tokens(logits: torch.Tensor, do_sample: bool, temperature: float, top_
 
 def op_generate(ctx: ModelContext, args: dict) -> dict:
     check_ids(args["prompts"], vocab_size(ctx), "args.prompts")
-    seqs = generate_ids(ctx, args["prompts"], args["max_new_tokens"], args["do_sample"], args["temperature"],
-                        args["top_p"], args["n"], args["seeds"])
-    return {"sequences": seqs}
+    seqs, greedy = generate_ids(ctx, args["prompts"], args["max_new_tokens"], args["do_sample"], args["temperature"],
+                                args["top_p"], args["n"], args["seeds"], args["greedy_tokens"])
+    return {"sequences": seqs, "greedy": greedy}

@@ -47,3 +47,31 @@ def test_generation_stops_after_eos_and_keeps_it(tiny_ctx, ops):
         tiny_ctx.model.generation_config.eos_token_id = old
     assert out[0][0] == [first]
     assert out[1][0][-1] == first or len(out[1][0]) == 5
+
+
+def test_greedy_rows_in_the_sampling_batch_equal_their_own_calls(tiny_ctx, ops):
+    """greedy_tokens adds one argmax row per prompt to the sampling batch: those rows equal a greedy-only
+    call, and the sampled rows equal a sampling-only call (the greedy rows draw no random numbers),
+    whether the greedy rows stop before or after the sampled ones."""
+    prompts, seeds = [P_SHORT, P_LONG], [3, 4]
+    kw = dict(do_sample=True, temperature=1.0, top_p=0.9, n=3, seeds=seeds)
+    for greedy_new, sample_new in ((4, 6), (6, 3), (5, 5)):
+        both = ops(tiny_ctx, "generate", prompts=prompts, max_new_tokens=sample_new, greedy_tokens=greedy_new, **kw)
+        assert both["sequences"] == gen(ops, tiny_ctx, prompts, max_new_tokens=sample_new, **kw)
+        assert both["greedy"] == [s[0] for s in gen(ops, tiny_ctx, prompts, max_new_tokens=greedy_new)]
+        assert [len(g) for g in both["greedy"]] == [greedy_new] * 2
+        assert all(len(s) == sample_new for per in both["sequences"] for s in per)
+    assert ops(tiny_ctx, "generate", prompts=prompts, max_new_tokens=2, **kw)["greedy"] is None
+
+
+def test_a_greedy_row_stops_at_eos_while_the_samples_go_on(tiny_ctx, ops):
+    first = gen(ops, tiny_ctx, [P_SHORT], max_new_tokens=1)[0][0][0]
+    old = tiny_ctx.model.generation_config.eos_token_id
+    tiny_ctx.model.generation_config.eos_token_id = first
+    try:
+        out = ops(tiny_ctx, "generate", prompts=[P_SHORT], max_new_tokens=6, do_sample=True, n=2, seeds=[1],
+                  greedy_tokens=4)
+    finally:
+        tiny_ctx.model.generation_config.eos_token_id = old
+    assert out["greedy"] == [[first]]
+    assert all(len(s) == 6 or s[-1] == first for s in out["sequences"][0])

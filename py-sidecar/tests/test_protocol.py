@@ -57,7 +57,8 @@ def test_a_default_list_is_fresh_per_request():
 
 def test_null_for_an_optional_field_is_absent_and_unknown_fields_are_dropped():
     assert parse("generate", prompts=[[1]], max_new_tokens=1, do_sample=False, top_p=None, seeds=None, extra=3) == {
-        "prompts": [[1]], "max_new_tokens": 1, "do_sample": False, "temperature": 1.0, "top_p": 1.0, "n": 1, "seeds": None}
+        "prompts": [[1]], "max_new_tokens": 1, "do_sample": False, "temperature": 1.0, "top_p": 1.0, "n": 1, "seeds": None,
+        "greedy_tokens": 0}
     with pytest.raises(P.BadArgs, match=r"^args\.max_new_tokens must be an integer, got NoneType None$"):
         parse("generate", prompts=[[1]], max_new_tokens=None, do_sample=False)
 

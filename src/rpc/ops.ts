@@ -3,6 +3,7 @@
  * per op, and chunking of big requests by the sidecar's token budget for score, generate and
  * logit_lens (results are concatenated back in input order, so callers never see the chunks).
  */
+import { SidecarError } from "../errors.ts";
 import type { HelloResult, Op, OpArgs, OpResult, Sidecar } from "./protocol.ts";
 
 export interface CallOpts {
@@ -80,18 +81,36 @@ export abstract class SidecarBase implements Sidecar {
    * `seeds` (one per prompt) travel with their prompts, so results do not depend on the split.
    */
   async generate(prompts: number[][], o: GenerateOpts & { seeds?: number[] }, opts?: CallOpts): Promise<number[][][]> {
+    return (await this.generateRows(prompts, o, opts)).sequences;
+  }
+
+  /** As `generate`, plus greedy[prompt] when `o.greedy_tokens` > 0 (one greedy row per prompt, same batch). */
+  async generateRows(
+    prompts: number[][],
+    o: GenerateOpts & { seeds?: number[] },
+    opts?: CallOpts,
+  ): Promise<{ sequences: number[][][]; greedy: number[][] | null }> {
     const h = await this.hello();
     const budget = this.clientBatchTokens < h.max_batch_tokens ? this.clientBatchTokens : Infinity;
-    const n = o.n ?? 1;
+    const greedyTokens = o.greedy_tokens ?? 0;
+    const rows = (o.n ?? 1) + (greedyTokens > 0 ? 1 : 0);
+    const steps = Math.max(o.max_new_tokens, greedyTokens);
     const idx = prompts.map((_, i) => i);
-    const out: number[][][] = [];
-    for (const chunk of chunkBySize(idx, (i) => (prompts[i].length + o.max_new_tokens) * n, budget)) {
+    const sequences: number[][][] = [];
+    const greedy: number[][] | null = greedyTokens > 0 ? [] : null;
+    for (const chunk of chunkBySize(idx, (i) => (prompts[i].length + steps) * rows, budget)) {
       const args: OpArgs<"generate"> = { ...o, prompts: chunk.map((i) => prompts[i]) };
       if (o.seeds) args.seeds = chunk.map((i) => o.seeds![i]);
       const r = await this.call("generate", args, opts);
-      out.push(...r.sequences);
+      sequences.push(...r.sequences);
+      if (greedy) {
+        if (!r.greedy || r.greedy.length !== chunk.length) {
+          throw new SidecarError(`generate returned ${r.greedy?.length ?? "no"} greedy rows for ${chunk.length} prompts`, "sidecar_bad_result");
+        }
+        greedy.push(...r.greedy);
+      }
     }
-    return out;
+    return { sequences, greedy };
   }
 
   /** Attention (and, in full mode, hidden states) of each sequence; see protocol.ts TraceArgs. */

@@ -135,9 +135,17 @@ export const GenerateArgs = z.object({
    * result does not depend on which other prompts share the batch.
    */
   seeds: z.array(z.number().int()).optional(),
+  /**
+   * > 0: also decode one greedy (argmax) row per prompt, up to this many tokens, in the same batch as the
+   * n rows (sharing their prefill and decode steps); it draws no random numbers. Returned in `greedy`.
+   */
+  greedy_tokens: z.number().int().nonnegative().default(0),
 });
-/** sequences[prompt][k] = new token ids, stopping after (and including) the first EOS. */
-export const GenerateResult = z.object({ sequences: z.array(z.array(Ids)) });
+/**
+ * sequences[prompt][k] = new token ids, stopping after (and including) the first EOS; greedy[prompt] the
+ * same for the greedy row (null unless greedy_tokens > 0).
+ */
+export const GenerateResult = z.object({ sequences: z.array(z.array(Ids)), greedy: z.array(Ids).nullable().default(null) });
 const generate = op(GenerateArgs, GenerateResult);
 
 /**

@@ -1,11 +1,10 @@
 /**
  * The run stage (DESIGN.md Module 3): for every prompt × {baseline, negative}
- *   1. greedy pass (sidecar `generate`, ≤ greedyMaxNewTokens) → greedy completion and detection, whose
- *      decision step fixes the trace input; one batched eager `trace` pass → trace file (attention rows
- *      at the decision step by default, everything with `--trace full`);
- *   2. sampling pass (`generate`, samplesPerPrompt × sampleMaxNewTokens, temperature, top-p) seeded per
- *      prompt and condition with deriveSeed(seeds.torch, "{prompt_id}|{condition}") → completions,
- *      detections;
+ *   1. one `generate` per chunk: the sampling pass (samplesPerPrompt × sampleMaxNewTokens, temperature,
+ *      top-p, seeded per prompt and condition with deriveSeed(seeds.torch, "{prompt_id}|{condition}"))
+ *      and, in the same batch, each prompt's greedy row (≤ greedyMaxNewTokens) → completions, detections;
+ *   2. the greedy detection's decision step fixes the trace input; one batched eager `trace` pass → trace
+ *      file (attention rows at the decision step by default, everything with `--trace full`);
  *   3. P0 / P1 (P_sem under the baseline / negative prompt) → psem.csv; behaviour → behavior.csv;
  *   4. one unit record per prompt × condition → units.jsonl (./units.ts), the only input of analyze.
  * Prompts go in fixed chunks by index, so the sidecar batches are the same whether or not the run was
@@ -220,13 +219,18 @@ async function processChunk(cfg: Config, env: RunEnv, paths: RunPaths, recs: rea
   const built = await buildPrompts(cfg, env, jobs);
   const inputIds = built.map((b) => env.tokenizer.encodePrompt?.(b.text) ?? env.tokenizer.encode(b.text)); // same ids as psemBatch scores (BOS when the model adds one)
   const seeds = jobs.map((j) => samplingSeed(cfg, j.rec.prompt_id, j.condition));
-  // Independent requests go out together: the sidecar serves them in order without waiting for TS.
-  const [greedyRaw, sampled, psem] = await Promise.all([
-    env.sidecar.generate(inputIds, { max_new_tokens: g.greedyMaxNewTokens, do_sample: false }),
-    env.sidecar.generate(
-      inputIds,
-      { max_new_tokens: g.sampleMaxNewTokens, do_sample: true, temperature: g.temperature, top_p: g.topP, n: g.samplesPerPrompt, seeds },
-    ),
+  // Independent requests go out together: the sidecar serves them in order without waiting for TS. The
+  // greedy row of each prompt decodes in the sampling batch (greedy_tokens): one prefill, one decode loop.
+  const [generated, psem] = await Promise.all([
+    env.sidecar.generateRows(inputIds, {
+      max_new_tokens: g.sampleMaxNewTokens,
+      do_sample: true,
+      temperature: g.temperature,
+      top_p: g.topP,
+      n: g.samplesPerPrompt,
+      seeds,
+      greedy_tokens: g.greedyMaxNewTokens,
+    }),
     psemBatch(
       env.sidecar,
       env.tokenizer,
@@ -234,7 +238,8 @@ async function processChunk(cfg: Config, env: RunEnv, paths: RunPaths, recs: rea
       { maxBatchTokens: cfg.sidecar.maxBatchTokens },
     ),
   ]);
-  const greedyIds = greedyRaw.map((s) => s[0]);
+  const sampled = generated.sequences;
+  const greedyIds = generated.greedy!;
   const detect = (k: number, tokens: number[], sample_index: number | null): Detection =>
     detectInIds(jobs[k].rec.target_word, tokens, env.tokenizer, {
       mappingErrorFile: paths.mappingErrors,

@@ -73,7 +73,10 @@ export class MockSidecar extends SidecarBase {
       case "score":
         return { logprobs: a.items.map((it: Args) => it.continuations.map((c: number[]) => m.scoreOne(it.prefix, c))) };
       case "generate":
-        return { sequences: a.prompts.map((p: number[], i: number) => this.generateOne(p, a, a.seeds?.[i])) };
+        return {
+          sequences: a.prompts.map((p: number[], i: number) => this.generateOne(p, a, a.seeds?.[i])),
+          greedy: a.greedy_tokens > 0 ? a.prompts.map((p: number[]) => this.model.continue(p, a.greedy_tokens, null, 1, 1)) : null,
+        };
       case "trace":
         return { items: a.sequences.map((s: number[]) => this.traceOne(s, a.mode)) };
       case "logit_lens":

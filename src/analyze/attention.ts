@@ -16,7 +16,9 @@ export const attentionAnalysis: Analysis<AttentionRow> = {
   async run({ cfg, paths, units }) {
     const rows: AttentionRow[] = [];
     const bar = new Progress("attention", units.length);
-    for (const { negative: u } of units) {
+    for (const [i, { negative: u }] of units.entries()) {
+      // Yield now and then, so the sidecar analyses running alongside (./index.ts) keep their requests going.
+      if (i % 4 === 3) await new Promise((r) => setImmediate(r));
       const f = join(paths.runs, u.trace.file);
       if (!existsSync(f)) throw InputError.at(f, null, null, "trace file missing (re-run `sempress run --resume`)");
       if (!u.spans) throw InputError.at(paths.units, null, "spans", `negative unit of ${u.prompt_id} has no spans`);

@@ -61,13 +61,21 @@ export async function analyzeStage(cfg: Config, env: RunEnv, opts: AnalyzeOption
   // A shard's units are whole batches (the unsharded run's); patch picks its subset over all units first.
   const ctx = { cfg, env, paths, units: shardGroups(chunks(units, batch), opts.shard).flat(), batch, patchLimit: opts.patchLimit, shard: opts.shard };
   const summary: AnalyzeSummary = { prompts: units.length, rows: {}, seconds: 0 };
-  for (const a of ANALYSIS_LIST) {
-    if (!only.has(a.name)) continue;
-    const out = await a.run(a.name === "patch" ? { ...ctx, units } : ctx);
+  const selected = ANALYSIS_LIST.filter((a) => only.has(a.name));
+  const write = (a: Analysis, out: { rows: object[]; summary?: Record<string, unknown> }) => {
     writeCsv(a.file(paths), a.columns, out.rows as Record<string, unknown>[]);
     summary.rows[a.name] = out.rows.length;
     if (a.name === "patch") summary.patch = out.summary as AnalyzeSummary["patch"];
-  }
+  };
+  // Attention is TypeScript over the trace files, lens and decompose are sidecar requests: run together,
+  // the sidecars work while TypeScript reads traces (each analysis's rows and CSV are what they were).
+  const together = selected.filter((a) => a.name !== "patch");
+  const settled = await Promise.allSettled(together.map((a) => a.run(ctx)));
+  settled.forEach((r, i) => {
+    if (r.status === "rejected") throw r.reason;
+    write(together[i], r.value);
+  });
+  for (const a of selected.filter((x) => x.name === "patch")) write(a, await a.run({ ...ctx, units }));
   if (opts.shard && paths.shardDir) {
     writeAnalyzeShard(paths.shardDir, paths, cfg, { shard: opts.shard, batch, patchLimit: opts.patchLimit, only: ANALYSES.filter((n) => only.has(n)), rows: summary.rows });
   }

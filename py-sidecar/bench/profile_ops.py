@@ -3,8 +3,8 @@
     python py-sidecar/bench/profile_ops.py --model random:py-sidecar/configs/qwen2.5-7b-instruct.json --out prof.json
 
 The shapes are one paper chunk as `run` sends it (32 prompts × 2 conditions): greedy generate of 64
-prompts × 8 tokens, sampling of 64 prompts × 16 × 10, P_sem score of 64 items, the decision trace of 64
-sequences. Per op: wall per call (median of ``--repeats`` after a warm-up), the profiled call's total
+prompts × 8 tokens, sampling of 64 prompts × 16 × 10, the two in one call (greedy_tokens, as `run` now
+sends them), P_sem score of 64 items, the decision trace of 64 sequences. Per op: wall per call (median of ``--repeats`` after a warm-up), the profiled call's total
 self CUDA time (GPU busy share = that / wall), kernel launches, host syncs, and the top entries by self
 CUDA and self CPU time. ``--peaked S`` also reruns sampling with the unembedding scaled by S, so that a
 random model's next-token distributions are as peaked as a trained model's (its top-k path covers).
@@ -77,7 +77,7 @@ def main() -> None:
     ap.add_argument("--model", default="random:py-sidecar/configs/qwen2.5-7b-instruct.json")
     ap.add_argument("--prompts", type=int, default=32, help="prompts per chunk (both conditions are sent)")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--ops", default="greedy,sample,score,trace")
+    ap.add_argument("--ops", default="greedy,sample,both,score,trace")
     ap.add_argument("--peaked", type=float, default=0.0)
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
@@ -93,6 +93,8 @@ def main() -> None:
         res["ops"]["greedy"] = profile(ctx, "generate", greedy, a.repeats)
     if "sample" in wanted:
         res["ops"]["sample"] = profile(ctx, "generate", sample, a.repeats)
+    if "both" in wanted:  # sampling with each prompt's greedy row in the same batch, as `run` sends it
+        res["ops"]["sample+greedy"] = profile(ctx, "generate", dict(sample, greedy_tokens=8), a.repeats)
     if "score" in wanted:
         res["ops"]["score"] = profile(ctx, "score", score_args(tok, n2), a.repeats)
     if "trace" in wanted:

@@ -1,7 +1,8 @@
 /**
  * What the end-to-end bench measures around the real stages, without touching them:
  *  - per op: calls, work items (sequences, samples, layer-patches…) and service seconds (generate keyed
- *    apart as generate:greedy and generate:sample, the two calls a run makes). A sidecar
+ *    apart as generate:greedy and generate:sample; a run's sampling call also carries its greedy rows,
+ *    counted as samples only). A sidecar
  *    serves its requests one at a time in arrival order, so a request's service time is its reply time
  *    minus the later of its send time and the previous reply of the same sidecar (queueing excluded);
  *  - sidecar service seconds: the sum of those, per stage (with several sidecars, sidecar-seconds);

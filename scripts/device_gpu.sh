@@ -6,7 +6,8 @@
 #   e2e-N-P[-DEVICES[-S]]  `sempress bench` on Qwen2.5-7B shapes (random bf16), N prompts, P patched,
 #                      DEVICES a --devices value written file-name safe: cuda0_cuda1 = cuda:0,cuda:1 (default cuda0),
 #                      S sidecars per device entry (default 1)
-#   inproc             py-sidecar/bench/gpu_bench.py (in-process op rates and roofline)
+#   inproc             py-sidecar/bench/gpu_bench.py --no-naive (in-process op rates and roofline); a later
+#                      e2e step compares against it with E2E_EXTRA="--baseline $OUT/inproc.json"
 #   72b                py-sidecar/bench/multi_gpu_check.py on Qwen2.5-72B shapes over every GPU
 #   profile            py-sidecar/bench/profile_ops.py (torch.profiler over one paper chunk of each run op)
 set -uo pipefail
@@ -32,9 +33,9 @@ for step in "$@"; do
       IFS=- read -r _ n p dev sc <<<"$step"
       dev=$(sed 's/cuda\([0-9]\)/cuda:\1/g; s/_/,/g' <<<"${dev:-cuda0}")
       /root/node bin/sempress.mjs --profile paper --log-level "${LOG_LEVEL:-warn}" --devices "$dev" --sidecars "${sc:-1}" bench --model "$CFG7" \
-        --prompts "$n" --patch "$p" >"$OUT/$step.json" 2>"$OUT/$step.log" ;;
+        --prompts "$n" --patch "$p" ${E2E_EXTRA:-} >"$OUT/$step.json" 2>"$OUT/$step.log" ;;
     inproc)
-      python3 py-sidecar/bench/gpu_bench.py --model "$CFG7" --out "$OUT/$step.json" >"$OUT/$step.log" 2>&1 ;;
+      python3 py-sidecar/bench/gpu_bench.py --model "$CFG7" --no-naive --out "$OUT/$step.json" >"$OUT/$step.log" 2>&1 ;;
     profile)
       python3 py-sidecar/bench/profile_ops.py --model "$CFG7" --peaked 30 --out "$OUT/$step.json" >"$OUT/$step.log" 2>&1 ;;
     72b)

@@ -109,6 +109,14 @@ export interface RunSummary {
   p0_check: P0Check;
 }
 
+/**
+ * Chunks in flight per sidecar. TypeScript's work on a finished chunk (detection, records, trace files)
+ * blocks the event loop; at two, a chunk's trace could be the sidecar's only queued request then, and on
+ * the H200 at 7B shapes the GPU idled ≈ 38 % of the run (docs/BENCHMARKS.md). Three keeps the next
+ * chunk's generate and score queued behind it.
+ */
+export const RUN_DEPTH = 3;
+
 /** The sampling seed of one prompt × condition. */
 export function samplingSeed(cfg: Pick<Config, "seeds">, promptId: string, condition: Condition): number {
   return deriveSeed(cfg.seeds.torch, `${promptId}|${condition}`);
@@ -165,11 +173,13 @@ export async function runStage(cfg: Config, env: RunEnv, opts: RunOptions): Prom
   const skipped = total - chunks.reduce((n, c) => n + c.length, 0);
   const bar = new Progress("run", total, skipped);
   let count = skipped;
-  // The pool keeps two chunks per sidecar in flight (the next chunk's requests are queued while this
+  // The pool keeps RUN_DEPTH chunks per sidecar in flight (later chunks' requests are queued while this
   // one's records are detected, built and written, so no model waits on TypeScript) and hands results
   // back in chunk order; each chunk's batches are the same as with one sidecar and no overlap.
-  const results = poolOf(env.sidecar, env.hello).ordered(chunks, (sidecar, chunk) =>
-    processChunk(cfg, { ...env, sidecar }, paths, chunk.map((i) => opts.prompts[i])),
+  const results = poolOf(env.sidecar, env.hello).ordered(
+    chunks,
+    (sidecar, chunk) => processChunk(cfg, { ...env, sidecar }, paths, chunk.map((i) => opts.prompts[i])),
+    RUN_DEPTH,
   );
   try {
     for (let c = 0; ; c++) {

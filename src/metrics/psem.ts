@@ -47,9 +47,10 @@ export interface PsemResult {
 
 export interface PsemOptions {
   /**
-   * Client cap on tokens per request. Only a cap below the sidecar's advertised budget splits the items:
-   * the sidecar groups one request's prefixes and continuations itself (by device memory on CUDA, else by
-   * its token budget), and every extra request repeats a prefix forward's fixed cost.
+   * Client cap on tokens per request. A CUDA sidecar gets one request unless this cap is below its
+   * advertised budget: it sizes its groups by device memory itself, and every extra request repeats a
+   * prefix pass. A CPU sidecar gets requests within min(cap, its budget), each one short (progress,
+   * timeouts), with the same groups it would make itself.
    */
   maxBatchTokens?: number;
   /** Send every (prompt, sequence) pair as its own request: the unbatched reference for benchmarks. */
@@ -126,7 +127,8 @@ export async function psemBatch(
   const logprobs: number[][][] = prepared.map((p) => p.seqs.map(() => []));
   const hello = await sidecar.hello();
   const cap = opts.maxBatchTokens ?? Infinity;
-  const budget = cap < hello.max_batch_tokens ? Math.max(1, cap) : Infinity;
+  const byMemory = hello.device.startsWith("cuda");
+  const budget = byMemory && cap >= hello.max_batch_tokens ? Infinity : Math.max(1, Math.min(hello.max_batch_tokens, cap));
   const callOpts = opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : undefined;
 
   // Work units: (item index, sequence indices to send). Batched: one unit per prompt with its trie

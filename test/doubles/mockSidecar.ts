@@ -20,6 +20,8 @@ export interface MockSidecarOptions extends MockModelOptions {
   tensorDtype?: "float32" | "bfloat16";
   /** Make an op fail: return a remote error for (op, args), or undefined to answer normally. */
   fail?: (op: Op, args: Record<string, unknown>) => RemoteError | undefined;
+  /** hello's device (default "cpu"). */
+  device?: string;
 }
 
 type Args = Record<string, any>; // validated by zod before reaching the handlers
@@ -121,7 +123,7 @@ export class MockSidecar extends SidecarBase {
       hidden_size: m.hiddenSize,
       vocab_size: m.vocabSize,
       dtype: "float32",
-      device: "cpu",
+      device: this.options.device ?? "cpu",
       torch_version: "mock",
       transformers_version: "mock",
       python_version: "mock",

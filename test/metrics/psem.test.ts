@@ -90,6 +90,25 @@ test("chunked, single-request and one-per-request modes give identical results",
   assert.deepEqual(single, one);
 });
 
+test("a CUDA sidecar gets one score request whatever its budget, a CPU sidecar requests within its budget, same results", async () => {
+  const items = ["Paris", "London", "Berlin", "sky", "water", "cat"].map((t, i) => ({
+    prompt: buildPrompt(`Question number ${i}?`, i % 2 ? "negative" : "baseline", t),
+    target: t,
+  }));
+  const scores = (sc: MockSidecar) => sc.calls.filter((c) => c.op === "score").length;
+  const gpu = new MockSidecar({ maxBatchTokens: 200, device: "cuda:0" });
+  const cpu = new MockSidecar({ maxBatchTokens: 200 });
+  const capped = new MockSidecar({ maxBatchTokens: 1_000_000, device: "cuda:0" });
+  const a = await psemBatch(gpu, mockTokenizer(gpu.model), items, { maxBatchTokens: 16_384 });
+  const b = await psemBatch(cpu, mockTokenizer(cpu.model), items, { maxBatchTokens: 16_384 });
+  const c = await psemBatch(capped, mockTokenizer(capped.model), items, { maxBatchTokens: 200 });
+  assert.equal(scores(gpu), 1);
+  assert.ok(scores(cpu) > 1, `${scores(cpu)} requests`);
+  assert.ok(scores(capped) > 1, "a client cap below the sidecar's budget still splits");
+  assert.deepEqual(a, b);
+  assert.deepEqual(c, b);
+});
+
 test("p_sem ≤ 1 and p_sem ≤ p_sem_plain for many random peaked models", async () => {
   const rng = new Prng(7, "psem-prop");
   for (let trial = 0; trial < 20; trial++) {

@@ -32,7 +32,7 @@ for step in "$@"; do
     e2e-*)
       IFS=- read -r _ n p dev sc <<<"$step"
       dev=$(sed 's/cuda\([0-9]\)/cuda:\1/g; s/_/,/g' <<<"${dev:-cuda0}")
-      /root/node bin/sempress.mjs --profile paper --log-level "${LOG_LEVEL:-warn}" --devices "$dev" --sidecars "${sc:-1}" bench --model "$CFG7" \
+      /root/node ${NODE_FLAGS:-} bin/sempress.mjs --profile paper --log-level "${LOG_LEVEL:-warn}" --devices "$dev" --sidecars "${sc:-1}" bench --model "$CFG7" \
         --prompts "$n" --patch "$p" ${E2E_EXTRA:-} >"$OUT/$step.json" 2>"$OUT/$step.log" ;;
     inproc)
       python3 py-sidecar/bench/gpu_bench.py --model "$CFG7" --no-naive --out "$OUT/$step.json" >"$OUT/$step.log" 2>&1 ;;

@@ -75,12 +75,40 @@ export function continuationIds(
   prompt: string,
   promptIds: readonly number[],
   text: string,
+  joined: (text: string) => number[] = (t) => tokenizer.encode(prompt + t),
 ): { ids: number[]; split: VariantSequence["split"] } {
-  const joint = tokenizer.encode(prompt + text);
+  const joint = joined(text);
   if (startsWith(joint, promptIds) && joint.length > promptIds.length) {
     return { ids: joint.slice(promptIds.length), split: "joint" };
   }
   return { ids: tokenizer.encode(text), split: "separate" };
+}
+
+/**
+ * encode(prompt + text) for many `text`s, re-encoding only the prompt's tail. Byte-level BPE merges stay
+ * inside pre-tokens, and the pre-tokenizer (no look-behind) ends a match at a newline that is followed
+ * by a non-space character: whitespace runs stop there and no pattern starts with a newline. So the
+ * matches up to the last such newline do not depend on what follows, and encode(head + tail + text) =
+ * encode(head) ++ encode(tail + text) with head ending at it. (A newline followed by spaces is not a safe
+ * cut: "\n  " + "\n" is one pre-token.) Used only when encode(head) ++ encode(tail) reproduces
+ * `promptIds` (else every call is a full encode); a test checks the equality on real prompts, S(X) forms
+ * and generated tails with Qwen's tokenizer.
+ */
+export function promptJoiner(tokenizer: Tokenizer, prompt: string, promptIds: readonly number[]): (text: string) => number[] {
+  const full = (text: string) => tokenizer.encode(prompt + text);
+  let cut = 0;
+  for (let i = prompt.length - 2; i >= 0; i--) {
+    if (prompt[i] === "\n" && !/\s/u.test(prompt[i + 1])) {
+      cut = i + 1;
+      break;
+    }
+  }
+  if (cut === 0) return full;
+  const head = tokenizer.encode(prompt.slice(0, cut));
+  const tail = prompt.slice(cut);
+  const ids = [...head, ...tokenizer.encode(tail)];
+  if (ids.length !== promptIds.length || ids.some((x, i) => x !== promptIds[i])) return full;
+  return (text) => [...head, ...tokenizer.encode(tail + text)];
 }
 
 /** S(X) after `prompt`, tokenised with `tokenizer` (see the module comment for the rules). */
@@ -88,10 +116,11 @@ export function variantSequences(tokenizer: Tokenizer, prompt: string, target: s
   const want = normalizeForMatch(target);
   if (want === "") throw new InputError(`target word ${JSON.stringify(target)} is empty after normalisation`);
   const pIds = promptIds ? [...promptIds] : tokenizer.encode(prompt);
+  const joined = promptJoiner(tokenizer, prompt, pIds);
   const byKey = new Map<string, VariantSequence>();
   const rejected: { form: string; text: string }[] = [];
   for (const form of surfaceForms(target)) {
-    const { ids, split } = continuationIds(tokenizer, prompt, pIds, form);
+    const { ids, split } = continuationIds(tokenizer, prompt, pIds, form, joined);
     if (ids.length === 0) continue;
     const text = tokenizer.decode(ids);
     if (normalizeForMatch(text) !== want) {

@@ -71,3 +71,47 @@ test("prefix-free reduction drops exactly the sequences that extend another", ()
   assert.deepEqual([...keep].sort(), [0, 2, 4, 5]);
   assert.deepEqual([...prefixFreeIndices([])], []);
 });
+
+test("re-encoding only the prompt's last line gives encode(prompt + text) for real prompts, forms and generated tails", async () => {
+  const { promptJoiner } = await import("../../src/metrics/variants.ts");
+  const { syntheticPrompts } = await import("../../src/bench/synthetic.ts");
+  const { readFileSync } = await import("node:fs");
+  const lines = readFileSync(new URL("../../data/validated/prompts.jsonl", import.meta.url), "utf8").trim().split("\n");
+  const records = [...syntheticPrompts(60), ...lines.map((l) => JSON.parse(l) as { question_text: string; target_word: string })];
+  const chat = (p: string) => `<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n${p}<|im_end|>\n<|im_start|>assistant\n`;
+  // Greedy tails as a decision input can end: words, a newline, spaces, digits, punctuation, non-ASCII.
+  const tails = ["", " The", " Paris\n", "\n\n", "  ", " 1984", ":", " İstanbul", " naïve —", "\n The"];
+  const extra = ["\n", " ", "'s", "'S", "  x", "\r\n", "🙂", "123", ".\n"];
+  let fast = 0;
+  let checked = 0;
+  for (const [i, r] of records.entries()) {
+    for (const condition of ["baseline", "negative"] as const) {
+      const base = buildPrompt(r.question_text, condition, r.target_word);
+      const prompt = (i % 3 === 0 ? chat(base) : base) + tails[i % tails.length];
+      const ids = tok.encode(prompt);
+      let encoded = "";
+      const spy: Tokenizer = { encode: (t) => ((encoded = t), tok.encode(t)), decode: (x, o) => tok.decode(x, o) };
+      const joined = promptJoiner(spy, prompt, ids);
+      for (const [k, text] of [...surfaceForms(r.target_word), ...extra].entries()) {
+        assert.deepEqual(joined(text), tok.encode(prompt + text), JSON.stringify([prompt.slice(-40), text]));
+        if (k === 0 && encoded.length < prompt.length) fast++;
+        checked++;
+      }
+    }
+  }
+  assert.ok(checked > 5000 && fast > records.length, `${checked} encodings, ${fast} prompts on the fast path`);
+});
+
+test("a prompt whose last-line split changes its own ids falls back to whole encodes", async () => {
+  const { promptJoiner } = await import("../../src/metrics/variants.ts");
+  const calls: string[] = [];
+  const fake: Tokenizer = {
+    // Joins across a newline: "a\nb" is one token, so head ++ tail never reproduces the prompt's ids.
+    encode: (t) => (calls.push(t), t === "a\nb" ? [7] : [...t].map((c) => c.charCodeAt(0))),
+    decode: (ids) => String.fromCharCode(...ids),
+  };
+  const joined = promptJoiner(fake, "a\nb", [7]);
+  calls.length = 0;
+  assert.deepEqual(joined("c"), [..."a\nbc"].map((c) => c.charCodeAt(0)));
+  assert.deepEqual(calls, ["a\nbc"]);
+});

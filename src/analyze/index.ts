@@ -17,7 +17,7 @@ import { writeCsv } from "../util/csv.ts";
 import type { RunEnv } from "../run/env.ts";
 import { ANALYZE_HINT, assertSameRun, datasetFacts, runIdentity } from "../run/identity.ts";
 import { analyzeShardPaths, shardGroups, type Shard } from "../run/shard.ts";
-import { ANALYSES, chunks, type Analysis, type AnalysisName, type TraceNeed } from "./analysis.ts";
+import { ANALYSES, chunks, type Analysis, type AnalysisContext, type AnalysisName, type AnalysisOutput, type TraceNeed } from "./analysis.ts";
 import { writeAnalyzeShard } from "./shards.ts";
 import { attentionAnalysis } from "./attention.ts";
 import { decomposeAnalysis, lensAnalysis } from "./lens.ts";
@@ -67,18 +67,32 @@ export async function analyzeStage(cfg: Config, env: RunEnv, opts: AnalyzeOption
     summary.rows[a.name] = out.rows.length;
     if (a.name === "patch") summary.patch = out.summary as AnalyzeSummary["patch"];
   };
-  // Attention is TypeScript over the trace files, lens and decompose are sidecar requests: run together,
-  // the sidecars work while TypeScript reads traces (each analysis's rows and CSV are what they were).
   const together = selected.filter((a) => a.name !== "patch");
-  const settled = await Promise.allSettled(together.map((a) => a.run(ctx)));
-  settled.forEach((r, i) => {
-    if (r.status === "rejected") throw r.reason;
-    write(together[i], r.value);
-  });
+  const outs = await runAnalyses(together, ctx, !env.hello.device.startsWith("cpu"));
+  outs.forEach((out, i) => write(together[i], out));
   for (const a of selected.filter((x) => x.name === "patch")) write(a, await a.run({ ...ctx, units }));
   if (opts.shard && paths.shardDir) {
     writeAnalyzeShard(paths.shardDir, paths, cfg, { shard: opts.shard, batch, patchLimit: opts.patchLimit, only: ANALYSES.filter((n) => only.has(n)), rows: summary.rows });
   }
   summary.seconds = (Date.now() - t0) / 1000;
   return summary;
+}
+
+/**
+ * Attention is TypeScript over the trace files, lens and decompose are sidecar requests: on a GPU they
+ * run together, so the sidecars work while TypeScript reads traces (each analysis's rows and CSV are what
+ * they were); all are awaited before the first failure is thrown. A CPU sidecar shares the CPU with
+ * TypeScript, so there they run one after another.
+ */
+async function runAnalyses(list: readonly Analysis[], ctx: AnalysisContext, overlap: boolean): Promise<AnalysisOutput<object>[]> {
+  if (!overlap) {
+    const out: AnalysisOutput<object>[] = [];
+    for (const a of list) out.push(await a.run(ctx));
+    return out;
+  }
+  const settled = await Promise.allSettled(list.map((a) => a.run(ctx)));
+  return settled.map((r) => {
+    if (r.status === "rejected") throw r.reason;
+    return r.value;
+  });
 }

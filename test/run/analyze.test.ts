@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { analyzeStage } from "../../src/analyze/index.ts";
+import { attentionAnalysis } from "../../src/analyze/attention.ts";
 import { runStage } from "../../src/run/runner.ts";
 import { runPaths } from "../../src/run/outputs.ts";
 import { AttentionRow, DecompRow, LogitLensRow, PatchRow, PsemRow, BehaviorRow } from "../../src/schemas.ts";
@@ -156,4 +157,40 @@ test("every trace need an analysis declares is held by a decision-mode trace", a
   const { DECISION_TRACE_HOLDS } = await import("../../src/analyze/analysis.ts");
   assert.ok(TRACE_NEEDS.size > 0);
   for (const need of TRACE_NEEDS) assert.ok(DECISION_TRACE_HOLDS.has(need), `decision traces lack ${need}`);
+});
+
+test("when the sidecar is on a GPU the analyses run together and write the same CSVs as one after another", async () => {
+  const cfg = await ranRoot();
+  const p = runPaths(cfg);
+  const files = [p.attention, p.logitLens, p.decomp, p.patching];
+  // Counts the lens and decompose requests sent before attention's run has finished.
+  let attentionOver = false;
+  let early = 0;
+  const run = attentionAnalysis.run;
+  attentionAnalysis.run = async (ctx) => {
+    attentionOver = false;
+    const out = await run(ctx);
+    attentionOver = true;
+    return out;
+  };
+  const watched = (device: string) => {
+    const env = mockEnv();
+    env.hello = { ...env.hello, device };
+    const call = env.sidecar.call.bind(env.sidecar);
+    env.sidecar.call = ((op, args, o) => {
+      if (!attentionOver && (op === "logit_lens" || op === "decompose")) early++;
+      return call(op, args, o);
+    }) as typeof env.sidecar.call;
+    return env;
+  };
+  try {
+    await analyzeStage(cfg, watched("cpu"), { prompts: prompts() });
+    assert.equal(early, 0, "on a CPU sidecar lens and decompose wait for attention");
+    const sequential = files.map((f) => readFileSync(f, "utf8"));
+    await analyzeStage(cfg, watched("cuda:0"), { prompts: prompts() });
+    assert.ok(early > 0, "on a GPU sidecar lens and decompose requests go out while attention reads traces");
+    assert.deepEqual(files.map((f) => readFileSync(f, "utf8")), sequential);
+  } finally {
+    attentionAnalysis.run = run;
+  }
 });

@@ -75,9 +75,16 @@ test("prefix-free reduction drops exactly the sequences that extend another", ()
 test("re-encoding only the prompt's last line gives encode(prompt + text) for real prompts, forms and generated tails", async () => {
   const { promptJoiner } = await import("../../src/metrics/variants.ts");
   const { syntheticPrompts } = await import("../../src/bench/synthetic.ts");
-  const { readFileSync } = await import("node:fs");
-  const lines = readFileSync(new URL("../../data/validated/prompts.jsonl", import.meta.url), "utf8").trim().split("\n");
-  const records = [...syntheticPrompts(60), ...lines.map((l) => JSON.parse(l) as { question_text: string; target_word: string })];
+  // Questions of every category's templates, with targets that are names, verbs, plurals and non-ASCII words.
+  const own = [
+    ["Complete the idiom with one word: Actions speak louder than ____.", "words"],
+    ["Fill the blank (one word): You use a kettle to ____ water.", "boil"],
+    ["Write one word that describes the colour of the sky on a clear day.", "blue"],
+    ["Fill the blank with one word: The capital of Turkey's largest city is ____.", "İstanbul"],
+    ["Name, in one word, what a café in Zürich serves: ____.", "café"],
+    ["Fill the blank with one word: Apollo ____ landed on the Moon in 1969.", "11"],
+  ].map(([question_text, target_word]) => ({ question_text, target_word }));
+  const records = [...syntheticPrompts(60), ...own];
   const chat = (p: string) => `<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n${p}<|im_end|>\n<|im_start|>assistant\n`;
   // Greedy tails as a decision input can end: words, a newline, spaces, digits, punctuation, non-ASCII.
   const tails = ["", " The", " Paris\n", "\n\n", "  ", " 1984", ":", " İstanbul", " naïve —", "\n The"];
@@ -99,7 +106,7 @@ test("re-encoding only the prompt's last line gives encode(prompt + text) for re
       }
     }
   }
-  assert.ok(checked > 5000 && fast > records.length, `${checked} encodings, ${fast} prompts on the fast path`);
+  assert.ok(checked > 4000 && fast === 2 * records.length, `${checked} encodings, ${fast} prompts on the fast path`);
 });
 
 test("a prompt whose last-line split changes its own ids falls back to whole encodes", async () => {

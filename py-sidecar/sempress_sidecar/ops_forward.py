@@ -193,12 +193,12 @@ def _decode_loop(ctx: ModelContext, prompts: list[list[int]], max_new: int, do_s
     dev = logits.device
     gens = [torch.Generator(device=dev).manual_seed(s) for s in seeds or []] if do_sample else []
     stop = torch.tensor(sorted(set(eos_ids(ctx))), dtype=torch.long, device=dev)
-    steps = max(max_new, greedy_new) if G else max_new
+    steps = max(max_new, greedy_new)
     # A row stops at its own token limit: max_new for sampled rows, greedy_new for greedy rows.
     limit = torch.full((R,), max_new, dtype=torch.long, device=dev)
     limit[S:] = greedy_new
     tokens = torch.full((R, steps), -1, dtype=torch.long, device=dev)  # -1: the row had already stopped
-    done = limit <= 0
+    done = torch.zeros(R, dtype=torch.bool, device=dev)
     last_pos = pos[:, -1]
     for step in range(steps):
         if step > 0:
